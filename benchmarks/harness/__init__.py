@@ -1,0 +1,1 @@
+"""In-process benchmark harness: drives ASGI and WSGI apps without sockets."""

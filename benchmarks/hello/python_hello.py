@@ -1,0 +1,1 @@
+# Baseline: the interpreter alone, no framework.

@@ -1,0 +1,172 @@
+"""In-process benchmark of oakling against peer frameworks, over ASGI and WSGI.
+
+Every app runs in its own worker subprocess (same interpreter, env with the malloc
+thresholds below), which verifies each case's response and then times it.
+
+Usage:
+    benchmarks/.venv/bin/python benchmarks/inprocess.py [--write] [--only asgi:oakling,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from harness import report  # noqa: E402
+from harness.measure import Budget, measure_floor, measure_target  # noqa: E402
+from harness.startup import STARTUP_TARGETS, StartupResult, heaviest_imports  # noqa: E402
+from harness.startup import measure as measure_startup  # noqa: E402
+from harness.targets import TARGETS, find  # noqa: E402
+
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "1048576", "MALLOC_TRIM_THRESHOLD_": "4194304"}
+RESULT_MARK = "@@RESULT "
+FLOOR = "floor"
+WORKER_TIMEOUT_S = 240
+
+
+def child_env() -> dict[str, str]:
+    """The environment every benchmark subprocess starts with."""
+    env = dict(os.environ)
+    env.update(MALLOC_ENV)
+    # Start-up is measured with .pyc caches written, as in any deployed app.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def run_worker(key: str, budget: Budget) -> dict[str, Any]:
+    """Benchmark one target in a fresh subprocess; return its JSON report."""
+    argv = [sys.executable, str(Path(__file__).resolve()), "--worker", key]
+    argv += ["--budget", json.dumps(asdict(budget))]
+    try:
+        proc = subprocess.run(
+            argv, env=child_env(), capture_output=True, text=True, timeout=WORKER_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        return {"key": key, "error": f"worker timed out after {WORKER_TIMEOUT_S}s", "cases": []}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(RESULT_MARK):
+            result: dict[str, Any] = json.loads(line.removeprefix(RESULT_MARK))
+            return result
+    detail = (proc.stderr or proc.stdout)[-1500:]
+    return {"key": key, "error": f"worker exited {proc.returncode}: {detail}", "cases": []}
+
+
+def worker_main(key: str, budget_json: str) -> None:
+    """Entry point inside the subprocess: measure and print one marked JSON line."""
+    budget = Budget(**json.loads(budget_json))
+    result = measure_floor(budget) if key == FLOOR else measure_target(find(key), budget)
+    sys.stdout.write(RESULT_MARK + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+def run_all(keys: list[str], budget: Budget) -> report.Results:
+    """Benchmark each target in turn, printing progress to stderr."""
+    results: report.Results = {}
+    for key in keys:
+        start = time.perf_counter()
+        results[key] = run_worker(key, budget)
+        status = "error" if results[key].get("error") else "ok"
+        print(f"  {key:<18} {status} ({time.perf_counter() - start:.1f}s)", file=sys.stderr)
+    return results
+
+
+def run_startup(runs: int) -> tuple[list[StartupResult], list[tuple[str, float]]]:
+    """Measure import / hello-world cost per framework and oakling's heaviest imports."""
+    env = child_env()
+    rows = [measure_startup(target, env, runs) for target in STARTUP_TARGETS]
+    return rows, heaviest_imports("oakling", env)
+
+
+def render(
+    results: report.Results,
+    floor: dict[str, Any],
+    startup: list[StartupResult] | None,
+    imports: list[tuple[str, float]],
+    budget: Budget,
+) -> str:
+    """The full Markdown results section."""
+    parts = [
+        "## Results",
+        "",
+        *report.environment(),
+        f"- Reproduce: `{report.REPRODUCE}`",
+        f"- Method: each cell is the **minimum over {budget.repeats} repeats** of the mean "
+        f"µs/request over a batch sized to ~{budget.repeat_seconds:.2f} s (after warm-up); "
+        "lower is better. Every response was verified (status, content-type, body) first.",
+        _floor_line(floor),
+        f"- Subprocess env: `{' '.join(f'{k}={v}' for k, v in MALLOC_ENV.items())}`",
+        "",
+        "### ASGI (µs/request)",
+        "",
+        report.table("asgi", results),
+        "",
+        "### WSGI, sync handlers (µs/request)",
+        "",
+        report.table("wsgi", results),
+    ]
+    if failures := report.failures(results):
+        parts += ["", "### Failed checks", "", *failures]
+    if startup is not None:
+        parts += ["", "### Start-up", "", report.startup_table(startup)]
+    if imports:
+        heavy = ", ".join(f"`{name}` {ms:.1f}" for name, ms in imports)
+        parts += ["", f"oakling's heaviest imports (cumulative ms, `-X importtime`): {heavy}"]
+    return "\n".join(parts) + "\n"
+
+
+def _floor_line(floor: dict[str, Any]) -> str:
+    if "asgi" not in floor:
+        return f"- Harness floor: not measured ({floor.get('error', 'unknown error')})"
+    return (
+        f"- Harness floor (an app that only sends a constant response, included in every cell): "
+        f"ASGI {floor['asgi']:.2f} µs, WSGI {floor['wsgi']:.2f} µs"
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="rewrite README results section")
+    parser.add_argument("--only", help="comma-separated targets, e.g. asgi:oakling,wsgi:flask")
+    parser.add_argument("--quick", action="store_true", help="short run for a smoke test")
+    parser.add_argument("--no-startup", action="store_true", help="skip start-up measurements")
+    parser.add_argument("--json", type=Path, help="also dump raw results to this file")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--budget", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print (and optionally write) the Markdown results."""
+    args = parse_args(argv)
+    if args.worker:
+        worker_main(args.worker, args.budget or "{}")
+        return 0
+    budget = Budget(repeats=3, repeat_seconds=0.03, warmup_seconds=0.02) if args.quick else Budget()
+    keys = args.only.split(",") if args.only else [t.key for t in TARGETS]
+    print(f"benchmarking {len(keys)} apps ...", file=sys.stderr)
+    results = run_all(keys, budget)
+    floor = run_worker(FLOOR, budget)
+    startup, imports = (None, []) if args.no_startup else run_startup(3 if args.quick else 10)
+    section = render(results, floor, startup, imports, budget)
+    print(section)
+    if args.json:
+        args.json.write_text(json.dumps({"asgi_wsgi": results}, indent=2))
+    if args.write:
+        report.write_readme(HERE / "README.md", section)
+        print(f"wrote {HERE / 'README.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
