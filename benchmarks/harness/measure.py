@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import statistics
+import sys
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -118,7 +119,7 @@ def measure_target(target: Target, budget: Budget) -> dict[str, Any]:
     try:
         driver.start()
     except Exception:
-        report["error"] = "could not start app:\n" + traceback.format_exc(limit=6)
+        report["error"] = "could not start app: " + describe_exception()
         return report
     report["lifespan"] = bool(driver.lifespan and driver.lifespan.supported)
     for case in CASES:
@@ -126,8 +127,19 @@ def measure_target(target: Target, budget: Budget) -> dict[str, Any]:
     try:
         driver.stop()
     except Exception:
-        report["shutdown_error"] = traceback.format_exc(limit=4)
+        report["shutdown_error"] = describe_exception()
     return report
+
+
+def describe_exception() -> str:
+    """The current exception on one line, with the innermost frame, then the traceback."""
+    exc_type, exc, tb = sys.exc_info()
+    frames = traceback.extract_tb(tb)
+    where = (
+        f" (at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
+    )
+    name = exc_type.__name__ if exc_type else "Exception"
+    return f"{name}: {exc}{where}\n" + traceback.format_exc(limit=-8)
 
 
 def measure_case(driver: Driver, case: Case, budget: Budget) -> CaseResult:
@@ -139,7 +151,7 @@ def measure_case(driver: Driver, case: Case, budget: Budget) -> CaseResult:
         if result.error is None:
             _time(result, case, many, budget)
     except Exception:
-        result.error = "raised:\n" + traceback.format_exc(limit=8)
+        result.error = "raised " + describe_exception()
     return result
 
 

@@ -101,8 +101,9 @@ def failures(results: Results) -> list[str]:
 
 
 def _one_line(text: str, limit: int = 600) -> str:
-    text = " ⏎ ".join(line.strip() for line in text.strip().splitlines() if line.strip())
-    return text.replace("`", "'")[:limit]
+    """The first line only (the traceback that follows is kept in the --json output)."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first.replace("`", "'")[:limit]
 
 
 def startup_table(rows: list[StartupResult]) -> str:
