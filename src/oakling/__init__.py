@@ -1,0 +1,60 @@
+"""oakling: a web framework that starts as small as Flask and grows as big as Django."""
+
+from __future__ import annotations
+
+from oakling.app import App
+from oakling.component import Component
+from oakling.config import Settings
+from oakling.exceptions import (
+    BadRequest,
+    Forbidden,
+    HTTPError,
+    NotFound,
+    Unauthorized,
+    ValidationError,
+)
+from oakling.http.request import Request
+from oakling.http.response import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from oakling.params import Body, Cookie, Depends, File, Form, Header, Path, Query
+from oakling.views import View
+
+__all__ = (
+    "App",
+    "BadRequest",
+    "Body",
+    "Component",
+    "Cookie",
+    "Depends",
+    "File",
+    "Forbidden",
+    "Form",
+    "HTMLResponse",
+    "HTTPError",
+    "Header",
+    "JSONResponse",
+    "NotFound",
+    "Path",
+    "PlainTextResponse",
+    "Query",
+    "RedirectResponse",
+    "Request",
+    "Response",
+    "Settings",
+    "Unauthorized",
+    "ValidationError",
+    "View",
+    "redirect",
+)
+
+__version__ = "0.1.0"
+
+
+def redirect(url: str, status: int = 302) -> RedirectResponse:
+    """Return a redirect to ``url`` (302 by default; 303 after a POST form)."""
+    return RedirectResponse(url, status)

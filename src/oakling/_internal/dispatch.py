@@ -1,0 +1,280 @@
+"""Running one request through an endpoint: hooks, injection, handler, errors.
+
+The async runner serves ASGI (and WSGI endpoints that need a loop); the sync
+runner serves WSGI with no event loop in the way. Both share everything that
+is not a call or an await: error lookup, response conversion, logging.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from oakling._internal.endpoint import Endpoint, to_response
+from oakling._internal.injection import RequestContext, solve_async, solve_sync
+from oakling.errors import error_response
+from oakling.exceptions import ClientDisconnected, HTTPError, UnsupportedMediaType, ValidationError
+from oakling.http.response import Response
+
+if TYPE_CHECKING:
+    from oakling.http.request import Request
+
+__all__ = ("default_error_response", "find_error_handler", "respond_async", "respond_sync")
+
+logger = logging.getLogger("oakling.error")
+
+RunSync = Callable[..., Awaitable[Any]]
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def find_error_handler(endpoint: Endpoint | None, exc: BaseException, app_handlers: dict[Any, Any]) -> Callable[..., Any] | None:
+    """Find the handler for ``exc``: by status first, then by class; components first."""
+    tables = list(endpoint.hooks.error_handlers) if endpoint is not None else [app_handlers]
+    status = exc.status_code if isinstance(exc, HTTPError) else None
+    for table in tables:
+        if not table:
+            continue
+        if status is not None and status in table:
+            return table[status]  # type: ignore[no-any-return]
+        for cls in type(exc).__mro__:
+            if cls in table:
+                return table[cls]  # type: ignore[no-any-return]
+    return None
+
+
+def default_error_response(request: Request, exc: BaseException, debug: bool) -> Response:
+    """The built-in response for ``exc``: its status for HTTP errors, 500 otherwise."""
+    accept = request.headers.get("accept")
+    rid = request.request_id
+    if isinstance(exc, HTTPError):
+        errors = exc.errors if isinstance(exc, ValidationError) else None
+        return error_response(
+            exc.status_code, exc.detail, accept=accept, headers=exc.headers, errors=errors,
+            request_id=rid,
+        )
+    log_unhandled(request, exc)
+    return error_response(
+        500,
+        "The server hit an unexpected error; it has been logged"
+        + (f" with request id {rid}" if rid else "")
+        + ".",
+        accept=accept,
+        request_id=rid,
+        exc=exc if debug else None,
+    )
+
+
+def log_unhandled(request: Request, exc: BaseException) -> None:
+    """Log an unhandled exception once, with the request id."""
+    logger.error(
+        "Unhandled %s in %s %s (request id %s)",
+        type(exc).__name__,
+        request.scope.get("method"),
+        request.scope.get("path"),
+        request.request_id,
+        exc_info=exc,
+    )
+
+
+# -- body ---------------------------------------------------------------------------------
+
+
+def _body_action(request: Request, kind: str) -> str:
+    content_type = request.content_type
+    if content_type in _FORM_TYPES:
+        return "form"
+    if kind == "form":
+        if not _has_body(request):
+            return "none"
+        raise UnsupportedMediaType(
+            f"Content-Type {content_type or '(none)'!r} is not a form; this endpoint reads "
+            "application/x-www-form-urlencoded or multipart/form-data"
+        )
+    if content_type in ("", "application/json") or content_type.endswith("+json"):
+        return "body"
+    raise UnsupportedMediaType(
+        f"Content-Type {content_type!r} is not supported by this endpoint; send "
+        "application/json, application/x-www-form-urlencoded or multipart/form-data"
+    )
+
+
+def _has_body(request: Request) -> bool:
+    headers = request.headers
+    length = headers.get("content-length")
+    return (length is not None and length != "0") or "transfer-encoding" in headers
+
+
+# -- the async runner -------------------------------------------------------------------
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def _call_sync(endpoint: Endpoint, request: Request, context: RequestContext) -> Any:
+    kwargs = solve_sync(endpoint.dependant, request, context)
+    return endpoint.handler(**kwargs)
+
+
+async def respond_async(
+    endpoint: Endpoint,
+    request: Request,
+    run_sync: RunSync,
+    app_handlers: dict[Any, Any],
+    debug: bool,
+) -> tuple[Response, RequestContext | None]:
+    """Run ``endpoint`` for ``request`` with an event loop; never raises for app errors."""
+    hooks = endpoint.hooks
+    context: RequestContext | None = None
+    response: Response | None = None
+    error: BaseException | None = None
+    try:
+        for fn in hooks.before:
+            result = await _maybe_await(fn(request))
+            if result is not None:
+                response = to_response(result)
+                break
+        if response is None:
+            dependant = endpoint.dependant
+            if dependant.body is not None:
+                action = _body_action(request, dependant.body)
+                if action == "form":
+                    await request.form()
+                elif action == "body":
+                    await request.body()
+            elif endpoint.reads_body_for_request and _has_body(request):
+                await request.preload()
+            if dependant.path_only:
+                kwargs = request.scope["path_params"]
+                if dependant.is_async:
+                    result = await endpoint.handler(**kwargs)
+                else:
+                    result = await run_sync(endpoint.handler, **kwargs)
+            else:
+                context = RequestContext()
+                if dependant.any_async:
+                    kwargs = await solve_async(dependant, request, context, run_sync)
+                    if dependant.is_async:
+                        result = await endpoint.handler(**kwargs)
+                    else:
+                        result = await run_sync(endpoint.handler, **kwargs)
+                else:
+                    result = await run_sync(_call_sync, endpoint, request, context)
+            response = endpoint.to_response(result)
+    except Exception as exc:  # noqa: BLE001 - the one place every error becomes a response
+        error = exc
+        response = await _handle_async(endpoint, request, exc, app_handlers, debug)
+    if hooks.after:
+        for fn in hooks.after:
+            try:
+                result = await _maybe_await(fn(request, response))
+            except Exception as exc:  # noqa: BLE001
+                error = exc
+                response = await _handle_async(endpoint, request, exc, app_handlers, debug)
+                break
+            if result is not None:
+                response = to_response(result)
+    for fn in hooks.teardown:
+        try:
+            await _maybe_await(fn(request, error))
+        except Exception as exc:  # noqa: BLE001
+            log_unhandled(request, exc)
+    return response, context
+
+
+async def _handle_async(
+    endpoint: Endpoint,
+    request: Request,
+    exc: Exception,
+    app_handlers: dict[Any, Any],
+    debug: bool,
+) -> Response:
+    if isinstance(exc, ClientDisconnected):
+        return Response(None, 499)
+    handler = find_error_handler(endpoint, exc, app_handlers)
+    if handler is not None:
+        try:
+            return to_response(await _maybe_await(handler(request, exc)))
+        except Exception as handler_exc:  # noqa: BLE001
+            return default_error_response(request, handler_exc, debug)
+    return default_error_response(request, exc, debug)
+
+
+# -- the sync runner (WSGI) -------------------------------------------------------------
+
+
+def respond_sync(
+    endpoint: Endpoint,
+    request: Request,
+    app_handlers: dict[Any, Any],
+    debug: bool,
+) -> tuple[Response, RequestContext | None]:
+    """Run ``endpoint`` for ``request`` without an event loop; the twin of ``respond_async``.
+
+    Only for endpoints whose handler, dependencies, hooks and error handlers are all sync.
+    """
+    hooks = endpoint.hooks
+    context: RequestContext | None = None
+    response: Response | None = None
+    error: BaseException | None = None
+    try:
+        for fn in hooks.before:
+            result = fn(request)
+            if result is not None:
+                response = to_response(result)
+                break
+        if response is None:
+            dependant = endpoint.dependant
+            if dependant.body is not None:
+                action = _body_action(request, dependant.body)
+                if action == "form":
+                    request.read_form()
+                elif action == "body":
+                    request.read_body()
+            if dependant.path_only:
+                result = endpoint.handler(**request.scope["path_params"])
+            else:
+                context = RequestContext()
+                result = _call_sync(endpoint, request, context)
+            response = endpoint.to_response(result)
+    except Exception as exc:  # noqa: BLE001
+        error = exc
+        response = _handle_sync(endpoint, request, exc, app_handlers, debug)
+    if hooks.after:
+        for fn in hooks.after:
+            try:
+                result = fn(request, response)
+            except Exception as exc:  # noqa: BLE001
+                error = exc
+                response = _handle_sync(endpoint, request, exc, app_handlers, debug)
+                break
+            if result is not None:
+                response = to_response(result)
+    for fn in hooks.teardown:
+        try:
+            fn(request, error)
+        except Exception as exc:  # noqa: BLE001
+            log_unhandled(request, exc)
+    return response, context
+
+
+def _handle_sync(
+    endpoint: Endpoint,
+    request: Request,
+    exc: Exception,
+    app_handlers: dict[Any, Any],
+    debug: bool,
+) -> Response:
+    if isinstance(exc, ClientDisconnected):
+        return Response(None, 499)
+    handler = find_error_handler(endpoint, exc, app_handlers)
+    if handler is not None:
+        try:
+            return to_response(handler(request, exc))
+        except Exception as handler_exc:  # noqa: BLE001
+            return default_error_response(request, handler_exc, debug)
+    return default_error_response(request, exc, debug)

@@ -1,0 +1,498 @@
+"""The application: routes, components, hooks, middleware and lifespan in one ASGI app.
+
+``App`` is an ASGI 3 application; ``app.wsgi`` is the same application as a WSGI
+callable. Routes are compiled at registration; hooks, error handlers and the
+middleware chain are compiled once, at start-up (or on the first request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote_to_bytes
+
+from oakling._internal.dispatch import default_error_response, respond_async
+from oakling._internal.endpoint import Endpoint, Hooks
+from oakling._internal.hosts import HostValidator, ProxyResolver, request_id_for
+from oakling._internal.injection import analyse
+from oakling.component import Component, normalise_prefix
+from oakling.config import INSECURE_SECRET_KEYS, Settings
+from oakling.exceptions import BadRequest, ConfigurationError, HTTPError, NotFound
+from oakling.http.datastructures import State
+from oakling.http.request import Request
+from oakling.http.response import RedirectResponse, Response
+from oakling.routing.converters import Converter, converter_for_annotation
+from oakling.routing.route import path_param_names
+from oakling.routing.router import Router
+from oakling.scaffold import RouteDef, Scaffold
+
+if TYPE_CHECKING:
+    from oakling._types import ASGIApp, Receive, Scope, Send, WSGIApp
+    from oakling.wsgi import WSGIAdapter
+
+__all__ = ("App",)
+
+F = TypeVar("F", bound=Callable[..., Any])
+Lifespan = Callable[["App"], AbstractAsyncContextManager[Any]]
+access_logger = logging.getLogger("oakling.access")
+
+
+class App(Scaffold):
+    """An oakling application.
+
+    Args:
+        settings: The settings; default: read from ``OAKLING_*`` variables and ``.env``.
+        debug: Shortcut that overrides ``settings.debug``.
+        lifespan: An async context manager factory ``lifespan(app)`` run around serving.
+        middleware: ASGI middleware as ``(cls, options)`` pairs, outermost first.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        debug: bool | None = None,
+        lifespan: Lifespan | None = None,
+        middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] | None = None,
+    ) -> None:
+        super().__init__()
+        settings = settings if settings is not None else Settings.from_env()
+        if debug is not None:
+            settings = dataclasses.replace(settings, debug=debug)
+        self.settings = settings
+        self.state = State()
+        self.router: Router[Endpoint] = Router()
+        self.ws_router: Router[Endpoint] = Router()
+        self.mounts: list[tuple[str, Any, bool]] = []
+        self.middleware: list[tuple[Callable[..., ASGIApp], dict[str, Any]]] = list(
+            middleware or []
+        )
+        self.startup_funcs: list[Callable[[], Any]] = []
+        self.shutdown_funcs: list[Callable[[], Any]] = []
+        self.lifespan = lifespan
+        self.endpoints: list[Endpoint] = []
+        self.components: list[Component] = []
+        self._stack: ASGIApp | None = None
+        self._wsgi: WSGIAdapter | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._exit_stack: AsyncExitStack | None = None
+        self._started = False
+        self._configure()
+
+    def _configure(self) -> None:
+        settings = self.settings
+        self.limits = settings.limits
+        self.hosts = HostValidator(settings.allowed_hosts)
+        self.proxies = ProxyResolver(settings.trusted_proxies) if settings.trusted_proxies else None
+
+    @property
+    def debug(self) -> bool:
+        """Whether the app runs in debug mode (tracebacks in error pages)."""
+        return self.settings.debug
+
+    # -- registration --------------------------------------------------------------------
+
+    def _register(self, route: RouteDef) -> None:
+        self._add_endpoint(route, "", "", ())
+
+    def _add_endpoint(
+        self, route: RouteDef, prefix: str, namespace: str, chain: tuple[Component, ...]
+    ) -> None:
+        path = prefix + route.path if route.path != "/" or not prefix else prefix + "/"
+        name = f"{namespace}{route.name}"
+        declared = path_param_names(path)
+        dependant = analyse(route.handler, frozenset(declared))
+        inferred: dict[str, str] = {}
+        for param in dependant.params:
+            if param.source == "path" and declared.get(param.name) is None:
+                conv = converter_for_annotation(param.annotation)
+                if conv is not None:
+                    inferred[param.name] = conv
+        endpoint = Endpoint(
+            handler=route.handler,
+            dependant=dependant,
+            name=name,
+            path=path,
+            status=route.status,
+            components=chain,
+            websocket=route.websocket,
+            reads_body_for_request=not dependant.is_async and _takes_request(dependant),
+        )
+        router = self.ws_router if route.websocket else self.router
+        router.add(path, endpoint, list(route.methods), name, inferred)
+        self.endpoints.append(endpoint)
+        self._invalidate()
+
+    def register_converter(self, name: str, converter: type[Converter]) -> None:
+        """Add a path converter usable as ``{param:name}`` in routes registered after this."""
+        self.router.register_converter(name, converter)
+        self.ws_router.register_converter(name, converter)
+
+    def include(self, component: Component, *, prefix: str | None = None) -> None:
+        """Add a component's routes under ``prefix`` (default: the component's own prefix).
+
+        Route names get the component's name as namespace: ``url_for("blog.post")``.
+        """
+        if component in self.components:
+            raise ConfigurationError(f"Component {component.name!r} is already included")
+        base = normalise_prefix(component.prefix if prefix is None else prefix)
+        self._include(component, base, component.name + ".", (component,))
+
+    def _include(
+        self, component: Component, prefix: str, namespace: str, chain: tuple[Component, ...]
+    ) -> None:
+        self.components.append(component)
+
+        def add(route: RouteDef) -> None:
+            self._add_endpoint(route, prefix, namespace, chain)
+
+        for route in component.routes:
+            add(route)
+        component.on_route(add)
+        component.on_change(self._invalidate)
+        for child, child_prefix in component.children:
+            self._include(child, prefix + child_prefix, f"{namespace}{child.name}.", (*chain, child))
+
+    def mount(self, prefix: str, app: Any, *, name: str | None = None) -> None:
+        """Serve another ASGI or WSGI app (an oakling ``App`` included) under ``prefix``."""
+        prefix = normalise_prefix(prefix)
+        if not prefix:
+            raise ConfigurationError("mount() needs a prefix such as '/legacy'")
+        from oakling.wsgi import is_asgi_app  # noqa: PLC0415
+
+        self.mounts.append((prefix, app, is_asgi_app(app)))
+        self.mounts.sort(key=lambda m: -len(m[0]))
+        self._invalidate()
+
+    def add_middleware(self, middleware: Callable[..., ASGIApp], **options: Any) -> None:
+        """Wrap the app in an ASGI middleware; the last added is the outermost."""
+        self.middleware.insert(0, (middleware, options))
+        self._invalidate()
+
+    def on_startup(self, fn: F) -> F:
+        """Run ``fn()`` (sync or async) when the server starts."""
+        self.startup_funcs.append(fn)
+        return fn
+
+    def on_shutdown(self, fn: F) -> F:
+        """Run ``fn()`` (sync or async) when the server stops."""
+        self.shutdown_funcs.append(fn)
+        return fn
+
+    def _invalidate(self) -> None:
+        self._stack = None
+
+    def url_for(self, name: str, /, **params: Any) -> str:
+        """Return the path of route ``name``; params not in the path go in the query string.
+
+        Raises:
+            NoRouteFound: No route has that name, or the params do not fit its path.
+        """
+        try:
+            return self.router.url_path_for(name, params)
+        except LookupError:
+            if name in {e.name for e in self.endpoints if e.websocket}:
+                return self.ws_router.url_path_for(name, params)
+            raise
+
+    # -- compile -------------------------------------------------------------------------
+
+    def _build(self) -> ASGIApp:
+        for endpoint in self.endpoints:
+            endpoint.hooks = self._hooks_for(endpoint.components)
+        stack: ASGIApp = self._dispatch
+        for cls, options in reversed(self.middleware):
+            stack = cls(stack, **options)
+        self._stack = stack
+        return stack
+
+    def _hooks_for(self, chain: tuple[Component, ...]) -> Hooks:
+        # NOTE: before-hooks run app first (outermost), after/teardown innermost first;
+        # error handlers are looked up innermost first, the app's last.
+        scopes: list[Scaffold] = [self, *chain]
+        return Hooks(
+            before=[fn for s in scopes for fn in s.before_request_funcs],
+            after=[fn for s in reversed(scopes) for fn in s.after_request_funcs],
+            teardown=[fn for s in reversed(scopes) for fn in s.teardown_request_funcs],
+            error_handlers=[s.error_handlers for s in reversed(scopes)],
+        )
+
+    @property
+    def asgi_app(self) -> ASGIApp:
+        """The compiled ASGI chain (middleware around the dispatcher)."""
+        return self._stack or self._build()
+
+    # -- ASGI ----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection (http, websocket or lifespan)."""
+        stack = self._stack or self._build()
+        await stack(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "websocket":
+            from oakling.http.websocket import serve_websocket  # noqa: PLC0415
+
+            await serve_websocket(self, scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        settings = self.settings
+        started = time.perf_counter() if settings.access_log else 0.0
+        if self.proxies is not None:
+            self.proxies.apply(scope)
+        if settings.request_id:
+            scope["oakling.request_id"] = request_id_for(scope)
+        request = Request(scope, receive, limits=self.limits)
+        context = None
+        try:
+            route = self.resolve(scope)
+        except HTTPError as exc:
+            response = default_error_response(request, exc, settings.debug)
+        else:
+            if isinstance(route, Endpoint):
+                response, context = await respond_async(
+                    route, request, self.run_sync, self.error_handlers, settings.debug
+                )
+            elif isinstance(route, Response):
+                response = route
+            else:
+                await self._to_mount(route, scope, receive, send)
+                return
+        if settings.request_id:
+            response.raw_headers.append(
+                (b"x-request-id", scope["oakling.request_id"].encode("ascii"))
+            )
+        try:
+            await response(scope, receive, send)
+        finally:
+            if context is not None and context.has_cleanup:
+                await context.close_async()
+            request.close()
+            if settings.access_log:
+                log_access(scope, response.status_code, started)
+
+    def resolve(self, scope: Scope) -> Endpoint | Response | tuple[str, Any, bool]:
+        """Find what serves an HTTP request: an endpoint, a ready response, or a mount.
+
+        Sets ``scope["path_params"]``. Raises ``HTTPError`` for 400/404/405.
+        """
+        if not self.hosts.allow_all:
+            host = _host_header(scope)
+            if not self.hosts.allows(host):
+                raise BadRequest(
+                    f"Invalid Host header {host[:100]!r}: add it to the allowed hosts "
+                    "(OAKLING_ALLOWED_HOSTS) if this app should answer to it"
+                )
+        path = _route_path(scope)
+        method = scope["method"]
+        match = self.router.lookup(method, path)
+        if match is not None:
+            if match.endpoint is not None:
+                scope["path_params"] = match.params or {}
+                return match.endpoint
+            if match.allow is not None:
+                if method == "OPTIONS":
+                    return Response(None, 204, {"Allow": match.allow})
+                from oakling.exceptions import MethodNotAllowed  # noqa: PLC0415
+
+                raise MethodNotAllowed(match.allow.split(", "))
+            if match.redirect is not None:
+                return _slash_redirect(scope, match.redirect)
+        for prefix, app, is_asgi in self.mounts:
+            if path == prefix or path.startswith(prefix + "/"):
+                return (prefix, app, is_asgi)
+        if self.ws_router.lookup("GET", path) is not None:
+            from oakling.exceptions import HTTPError as _HTTPError  # noqa: PLC0415
+
+            raise _HTTPError(
+                426,
+                "This is a websocket route: connect with a websocket client "
+                "(and serve the app over ASGI; WSGI has no websockets)",
+                headers={"Upgrade": "websocket"},
+            )
+        raise NotFound(f"No route for {method} {path[:200]}")
+
+    async def _to_mount(
+        self, mount: tuple[str, Any, bool], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        prefix, app, is_asgi = mount
+        child = dict(scope)
+        child["root_path"] = scope.get("root_path", "") + prefix
+        if is_asgi:
+            await app(child, receive, send)
+            return
+        from oakling.wsgi import call_wsgi_from_asgi  # noqa: PLC0415
+
+        await call_wsgi_from_asgi(app, child, receive, send, self.run_sync, self.limits)
+
+    async def run_sync(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking function in the app's thread pool (context variables kept)."""
+        executor = self._executor
+        if executor is None:
+            executor = self._executor = ThreadPoolExecutor(
+                self.settings.thread_pool_size, thread_name_prefix="oakling-sync"
+            )
+        loop = asyncio.get_running_loop()
+        ctx = contextvars.copy_context()
+        call = functools.partial(fn, *args, **kwargs) if kwargs else functools.partial(fn, *args)
+        return await loop.run_in_executor(executor, ctx.run, call)
+
+    # -- lifespan ------------------------------------------------------------------------
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        if message["type"] != "lifespan.startup":
+            return
+        try:
+            state = await self.startup(testing=bool(scope.get("oakling.testing")))
+            if state and isinstance(scope.get("state"), dict):
+                scope["state"].update(state)
+        except BaseException as exc:  # noqa: BLE001 - reported to the server, which stops
+            logging.getLogger("oakling.error").error("Start-up failed: %s", exc, exc_info=exc)
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        message = await receive()
+        try:
+            await self.shutdown()
+        except BaseException as exc:  # noqa: BLE001
+            await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
+            return
+        await send({"type": "lifespan.shutdown.complete"})
+
+    def check(self, *, testing: bool = False) -> None:
+        """Check the configuration before serving.
+
+        Raises:
+            ConfigurationError: Outside debug, the secret key is missing or well known.
+        """
+        settings = self.settings
+        if settings.debug or testing:
+            return
+        if settings.secret_key is None or settings.secret_key.strip().lower() in (
+            INSECURE_SECRET_KEYS
+        ):
+            raise ConfigurationError(
+                "SECRET_KEY is not set (or is a well-known default) and debug is off. "
+                "Set OAKLING_SECRET_KEY to a long random value, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`, "
+                "or set OAKLING_DEBUG=1 for local development."
+            )
+
+    async def startup(self, *, testing: bool = False) -> dict[str, Any]:
+        """Check settings, compile, run start-up hooks and enter the lifespan."""
+        self.check(testing=testing)
+        self._build()
+        for fn in self.startup_funcs:
+            result = fn()
+            if isinstance(result, Awaitable):
+                await result
+        state: dict[str, Any] = {}
+        if self.lifespan is not None:
+            self._exit_stack = AsyncExitStack()
+            value = await self._exit_stack.enter_async_context(self.lifespan(self))
+            if isinstance(value, dict):
+                state.update(value)
+                for key, item in value.items():
+                    setattr(self.state, key, item)
+        self._started = True
+        return state
+
+    async def shutdown(self) -> None:
+        """Leave the lifespan and run shutdown hooks."""
+        if self._exit_stack is not None:
+            await self._exit_stack.aclose()
+            self._exit_stack = None
+        for fn in self.shutdown_funcs:
+            result = fn()
+            if isinstance(result, Awaitable):
+                await result
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+        self._started = False
+
+    # -- WSGI ----------------------------------------------------------------------------
+
+    @property
+    def wsgi(self) -> WSGIApp:
+        """This app as a WSGI callable (sync handlers run with no event loop)."""
+        if self._wsgi is None:
+            from oakling.wsgi import WSGIAdapter  # noqa: PLC0415
+
+            self._wsgi = WSGIAdapter(self)
+        return self._wsgi
+
+    def __repr__(self) -> str:
+        return f"<App routes={len(self.endpoints)} debug={self.debug}>"
+
+
+def _takes_request(dependant: Any) -> bool:
+    for param in dependant.params:
+        if param.source == "request":
+            return True
+        if param.dependant is not None and _takes_request(param.dependant):
+            return True
+    return False
+
+
+def _host_header(scope: Scope) -> str:
+    host = scope.get("oakling.host")
+    if host is not None:
+        return str(host)
+    for key, value in scope["headers"]:
+        if key == b"host":
+            return str(value.decode("latin-1"))
+    server = scope.get("server")
+    return str(server[0]) if server else ""
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :] or "/"
+    raw = scope.get("raw_path")
+    if raw and b"%" in raw:
+        try:
+            unquote_to_bytes(raw.split(b"?", 1)[0]).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("The request path is not valid UTF-8 after percent-decoding") from None
+    if "\x00" in path:
+        raise BadRequest("The request path contains a NUL byte")
+    return path
+
+
+def _slash_redirect(scope: Scope, path: str) -> Response:
+    root = scope.get("root_path", "")
+    query = scope.get("query_string", b"")
+    location = root + path + ("?" + query.decode("latin-1") if query else "")
+    return RedirectResponse(location, 308)
+
+
+def log_access(scope: Scope, status: int, started: float) -> None:
+    """Log one access line: method, path, status, duration, request id."""
+    access_logger.info(
+        '%s "%s %s" %d %.1fms rid=%s',
+        (scope.get("client") or ("-",))[0],
+        scope.get("method"),
+        scope.get("path"),
+        status,
+        (time.perf_counter() - started) * 1000,
+        scope.get("oakling.request_id", "-"),
+    )
+

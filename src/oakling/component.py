@@ -1,0 +1,72 @@
+"""Components: a group of routes, hooks and error handlers, included in an app.
+
+A Component is oakling's Flask blueprint and Django app in one: it carries a
+name (the namespace of its route names), a URL prefix, its own request hooks and
+error handlers, and can include other components::
+
+    blog = Component("blog", prefix="/blog")
+
+    @blog.get("/{slug:slug}")
+    def post(slug: str) -> str: ...
+
+    app.include(blog)                  # GET /blog/hello; url_for("blog.post", slug="hello")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from oakling.exceptions import ConfigurationError
+from oakling.scaffold import RouteDef, Scaffold
+
+__all__ = ("Component",)
+
+
+class Component(Scaffold):
+    """A reusable part of an app.
+
+    Args:
+        name: The namespace of the component's route names (``"blog"`` gives
+            ``"blog.post"``); a Python identifier.
+        prefix: The default URL prefix when included, e.g. ``"/blog"``.
+    """
+
+    def __init__(self, name: str, *, prefix: str = "") -> None:
+        super().__init__()
+        if not name.isidentifier():
+            raise ConfigurationError(f"Component name {name!r} must be a Python identifier")
+        self.name = name
+        self.prefix = normalise_prefix(prefix)
+        self.routes: list[RouteDef] = []
+        self.children: list[tuple[Component, str]] = []
+        self._listeners: list[Callable[[RouteDef], None]] = []
+
+    def _register(self, route: RouteDef) -> None:
+        self.routes.append(route)
+        for listener in self._listeners:
+            listener(route)
+
+    def include(self, component: Component, *, prefix: str | None = None) -> None:
+        """Include ``component`` inside this one (names become ``"outer.inner.route"``)."""
+        if component is self:
+            raise ConfigurationError(f"Component {self.name!r} cannot include itself")
+        self.children.append(
+            (component, normalise_prefix(component.prefix if prefix is None else prefix))
+        )
+
+    def on_route(self, listener: Callable[[RouteDef], None]) -> None:
+        """Call ``listener`` for every route registered on this component from now on."""
+        self._listeners.append(listener)
+
+    def __repr__(self) -> str:
+        return f"<Component {self.name!r} prefix={self.prefix!r} routes={len(self.routes)}>"
+
+
+def normalise_prefix(prefix: str) -> str:
+    """Return ``prefix`` with a leading and no trailing slash ("" stays "")."""
+    prefix = prefix.strip()
+    if not prefix or prefix == "/":
+        return ""
+    if not prefix.startswith("/"):
+        raise ConfigurationError(f"URL prefix {prefix!r} must start with '/'")
+    return prefix.rstrip("/")

@@ -1,0 +1,196 @@
+"""Typed settings from ``OAKLING_*`` environment variables and a ``.env`` file.
+
+``Settings.from_env()`` reads every field of the dataclass from the environment
+(``debug`` from ``OAKLING_DEBUG``), converting by the field's type. Subclass
+``Settings`` to add your own fields; they are read the same way. Every bad value
+is reported at once, in one ``ConfigurationError``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self, Union, get_args, get_origin
+
+from oakling.exceptions import ConfigurationError
+from oakling.http.limits import Limits
+
+__all__ = ("INSECURE_SECRET_KEYS", "Settings", "read_env_file")
+
+_LIMITS = Limits()
+
+INSECURE_SECRET_KEYS = frozenset(
+    {
+        "",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "changeme",
+        "change-me",
+        "change_me",
+        "dev",
+        "development",
+        "insecure",
+        "default",
+        "test",
+        "oakling-insecure-dev-key",
+    }
+)
+"""Secret keys that are public knowledge; outside debug the app refuses them."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """The app's settings; each field is read from ``OAKLING_<FIELD NAME>``.
+
+    Attributes:
+        debug: Show tracebacks in error pages and relax start-up checks. Never in production.
+        secret_key: Key for signing (sessions, tokens). Required outside debug.
+        secret_key_fallbacks: Old keys still accepted when verifying, for rotation.
+        allowed_hosts: Host names the app answers to; ``*`` for any, ``.example.com``
+            for a domain and its subdomains. Others get 400.
+        trusted_proxies: Client addresses (IPs or CIDR networks) whose ``X-Forwarded-For``,
+            ``X-Forwarded-Proto`` and ``X-Forwarded-Host`` headers are believed.
+        access_log: Log one line per request on the ``oakling.access`` logger.
+        request_id: Accept a sane ``X-Request-ID`` or generate one, and send it back.
+        max_body_size: See ``Limits``; also ``max_upload_size``, ``max_form_fields``,
+            ``max_multipart_parts``, ``max_field_size``, ``max_part_header_size``,
+            ``spool_max_size`` and ``max_json_depth``.
+        thread_pool_size: Threads running sync handlers under ASGI.
+    """
+
+    debug: bool = False
+    secret_key: str | None = field(default=None, repr=False)
+    secret_key_fallbacks: tuple[str, ...] = field(default=(), repr=False)
+    allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "[::1]", "testserver")
+    trusted_proxies: tuple[str, ...] = ()
+    access_log: bool = False
+    request_id: bool = True
+    max_body_size: int = _LIMITS.max_body_size
+    max_upload_size: int = _LIMITS.max_upload_size
+    max_form_fields: int = _LIMITS.max_form_fields
+    max_multipart_parts: int = _LIMITS.max_multipart_parts
+    max_field_size: int = _LIMITS.max_field_size
+    max_part_header_size: int = _LIMITS.max_part_header_size
+    spool_max_size: int = _LIMITS.spool_max_size
+    max_json_depth: int = _LIMITS.max_json_depth
+    thread_pool_size: int = 40
+
+    def __post_init__(self) -> None:
+        errors = [
+            f"{f.name}: must be a positive integer, got {getattr(self, f.name)!r}"
+            for f in dataclasses.fields(Limits)
+            if getattr(self, f.name) <= 0
+        ]
+        if self.thread_pool_size <= 0:
+            errors.append(f"thread_pool_size: must be positive, got {self.thread_pool_size}")
+        if errors:
+            raise ConfigurationError("Invalid settings:\n  " + "\n  ".join(errors))
+
+    @property
+    def limits(self) -> Limits:
+        """The request size limits as one object."""
+        return Limits(**{f.name: getattr(self, f.name) for f in dataclasses.fields(Limits)})
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        env_file: str | os.PathLike[str] | None = ".env",
+        prefix: str = "OAKLING_",
+        **overrides: Any,
+    ) -> Self:
+        """Read settings from the environment, a ``.env`` file and ``overrides``.
+
+        Precedence, highest first: ``overrides``, the process environment, the
+        ``.env`` file, the field defaults.
+
+        Raises:
+            ConfigurationError: Naming every variable whose value is invalid.
+        """
+        source: dict[str, str] = {}
+        if env_file is not None and Path(env_file).is_file():
+            source.update(read_env_file(env_file))
+        source.update(os.environ if environ is None else environ)
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        errors: list[str] = []
+        for f in dataclasses.fields(cls):
+            if f.name in overrides:
+                values[f.name] = overrides.pop(f.name)
+                continue
+            var = prefix + f.name.upper()
+            if var not in source:
+                continue
+            try:
+                values[f.name] = _parse(source[var], hints[f.name])
+            except ValueError as exc:
+                shown = "<hidden>" if "secret" in f.name else repr(source[var][:60])
+                errors.append(f"{var}={shown}: {exc}")
+        if overrides:
+            errors.append(f"unknown setting(s): {', '.join(sorted(overrides))}")
+        if errors:
+            raise ConfigurationError("Invalid settings:\n  " + "\n  ".join(errors))
+        return cls(**values)
+
+
+def _parse(text: str, tp: Any) -> Any:  # noqa: PLR0911
+    origin = get_origin(tp)
+    if origin is Union or origin is types.UnionType:
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if text.strip() == "" and len(args) < len(get_args(tp)):
+            return None
+        return _parse(text, args[0])
+    if tp is bool:
+        lowered = text.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError("expected a boolean: true/false, 1/0, yes/no, on/off")
+    if tp is int:
+        try:
+            return int(text.strip().replace("_", ""))
+        except ValueError:
+            raise ValueError("expected an integer") from None
+    if tp is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError("expected a number") from None
+    if origin in (tuple, list, frozenset, set):
+        item = get_args(tp)[0] if get_args(tp) else str
+        items = tuple(_parse(part.strip(), item) for part in text.split(",") if part.strip())
+        return items if origin is tuple else origin(items)
+    if tp is str or tp is Any:
+        return text
+    raise ValueError(f"settings of type {tp!r} cannot be read from the environment")
+
+
+def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read ``KEY=VALUE`` lines from a ``.env`` file.
+
+    Blank lines and ``#`` comments are skipped; ``export`` prefixes and matching
+    single or double quotes around values are removed.
+    """
+    values: dict[str, str] = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key.replace("_", "").isalnum():
+            raise ConfigurationError(f"{path}, line {number}: expected KEY=VALUE, got {line!r}")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values

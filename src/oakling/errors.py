@@ -1,0 +1,93 @@
+"""Error responses: RFC 9457 problem+json for API clients, a small HTML page otherwise."""
+
+from __future__ import annotations
+
+import html
+import traceback
+from http import HTTPStatus
+from typing import Any
+
+from oakling.http.response import HTMLResponse, JSONResponse, Response
+
+__all__ = ("error_response", "wants_html")
+
+
+def wants_html(accept: str | None) -> bool:
+    """Whether an ``Accept`` header prefers HTML over JSON (browsers do; curl does not)."""
+    if not accept:
+        return False
+    accept = accept.lower()
+    html_at = accept.find("text/html")
+    if html_at < 0:
+        return False
+    json_at = min((i for i in (accept.find("json"),) if i >= 0), default=-1)
+    return json_at < 0 or html_at < json_at
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def error_response(
+    status: int,
+    detail: str,
+    *,
+    accept: str | None = None,
+    headers: dict[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    request_id: str | None = None,
+    exc: BaseException | None = None,
+) -> Response:
+    """Build the error response for ``status``; with ``exc``, a debug page with its traceback.
+
+    Pass ``exc`` only in debug mode: the traceback is shown to the client.
+    """
+    title = _phrase(status)
+    if wants_html(accept):
+        return HTMLResponse(
+            _html_page(status, title, detail, errors, request_id, exc), status, headers
+        )
+    problem: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    problem["detail"] = detail
+    if errors is not None:
+        problem["errors"] = errors
+    if request_id is not None:
+        problem["request_id"] = request_id
+    if exc is not None:
+        problem["traceback"] = traceback.format_exception(exc)
+    return JSONResponse(problem, status, headers, media_type="application/problem+json")
+
+
+def _html_page(
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None,
+    request_id: str | None,
+    exc: BaseException | None,
+) -> str:
+    esc = html.escape
+    items = "".join(
+        f"<li><code>{esc('.'.join(str(p) for p in e['loc']))}</code>: {esc(str(e['msg']))}</li>"
+        for e in errors or []
+    )
+    error_list = f"<ul>{items}</ul>" if items else ""
+    rid = f"<p><small>Request id: {esc(request_id)}</small></p>" if request_id else ""
+    trace = ""
+    if exc is not None:
+        trace = (
+            "<h2>Traceback (debug mode only)</h2><pre>"
+            + esc("".join(traceback.format_exception(exc)))
+            + "</pre>"
+        )
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<title>{status} {esc(title)}</title>"
+        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:3rem auto;"
+        "padding:0 1rem;color:#222}pre{background:#f6f6f6;padding:1rem;overflow:auto}</style>"
+        f"</head><body><h1>{status} {esc(title)}</h1><p>{esc(detail)}</p>{error_list}{rid}{trace}"
+        "</body></html>"
+    )

@@ -1,0 +1,215 @@
+"""Multi-dicts for query strings, forms and headers, and the request state bag."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Generic, TypeVar, overload
+from urllib.parse import parse_qsl
+
+from oakling._types import RawHeaders
+
+__all__ = ("Headers", "MultiDict", "MutableHeaders", "QueryParams", "State")
+
+V = TypeVar("V")
+D = TypeVar("D")
+
+
+class MultiDict(Mapping[str, V], Generic[V]):
+    """An immutable mapping where a key may have several values.
+
+    ``md[key]`` and ``md.get(key)`` give the last value (like a form post that
+    overrides a default); ``md.getlist(key)`` gives all of them in order.
+    """
+
+    __slots__ = ("_dict", "_list")
+
+    def __init__(self, items: Iterable[tuple[str, V]] | Mapping[str, V] = ()) -> None:
+        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
+        self._list: list[tuple[str, V]] = pairs
+        self._dict: dict[str, V] = dict(pairs)
+
+    def __getitem__(self, key: str) -> V:
+        return self._dict[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._dict
+
+    def getlist(self, key: str) -> list[V]:
+        """Return every value of ``key``, in the order they came."""
+        return [v for k, v in self._list if k == key]
+
+    def multi_items(self) -> list[tuple[str, V]]:
+        """Return all ``(key, value)`` pairs, repeated keys included."""
+        return list(self._list)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MultiDict):
+            return sorted(self._list, key=repr) == sorted(other._list, key=repr)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._list))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._list!r})"
+
+
+class QueryParams(MultiDict[str]):
+    """The parsed query string of a request."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, query: str | bytes | Iterable[tuple[str, str]] | Mapping[str, str] = ""
+    ) -> None:
+        if isinstance(query, bytes):
+            query = query.decode("latin-1")
+        if isinstance(query, str):
+            super().__init__(
+                parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="strict")
+            )
+        else:
+            super().__init__(query)
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only view over raw HTTP headers.
+
+    ``headers["accept"]`` gives the first value; ``getlist`` gives all of them.
+    """
+
+    __slots__ = ("raw",)
+
+    def __init__(
+        self,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        *,
+        raw: RawHeaders | None = None,
+    ) -> None:
+        if raw is not None:
+            self.raw = raw
+        elif headers is None:
+            self.raw = []
+        else:
+            items = headers.items() if isinstance(headers, Mapping) else headers
+            self.raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in items]
+
+    def __getitem__(self, key: str) -> str:
+        name = key.lower().encode("latin-1")
+        for k, v in self.raw:
+            if k == name:
+                return v.decode("latin-1")
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        name = key.lower().encode("latin-1")
+        return any(k == name for k, _ in self.raw)
+
+    def __iter__(self) -> Iterator[str]:
+        seen: dict[str, None] = {}
+        for k, _ in self.raw:
+            seen.setdefault(k.decode("latin-1"), None)
+        return iter(seen)
+
+    def __len__(self) -> int:
+        return len({k for k, _ in self.raw})
+
+    def getlist(self, key: str) -> list[str]:
+        """Return every value of header ``key``."""
+        name = key.lower().encode("latin-1")
+        return [v.decode("latin-1") for k, v in self.raw if k == name]
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Return all ``(name, value)`` pairs as strings."""
+        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            return sorted(self.raw) == sorted(other.raw)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.raw))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.multi_items()!r})"
+
+
+class MutableHeaders(Headers):
+    """Headers that can be changed: the headers of a response."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: str, value: str) -> None:
+        """Set ``key`` to ``value``, replacing every earlier value."""
+        name = key.lower().encode("latin-1")
+        _check_header(key, value)
+        self.raw[:] = [(k, v) for k, v in self.raw if k != name]
+        self.raw.append((name, value.encode("latin-1")))
+
+    def __delitem__(self, key: str) -> None:
+        name = key.lower().encode("latin-1")
+        if name not in {k for k, _ in self.raw}:
+            raise KeyError(key)
+        self.raw[:] = [(k, v) for k, v in self.raw if k != name]
+
+    def append(self, key: str, value: str) -> None:
+        """Add a value for ``key`` after any it already has (e.g. Set-Cookie)."""
+        _check_header(key, value)
+        self.raw.append((key.lower().encode("latin-1"), value.encode("latin-1")))
+
+    def setdefault(self, key: str, value: str) -> str:
+        """Set ``key`` unless present; return its (first) value."""
+        if key in self:
+            return self[key]
+        self[key] = value
+        return value
+
+    def update(self, other: Mapping[str, str]) -> None:
+        """Set every header of ``other``."""
+        for key, value in other.items():
+            self[key] = value
+
+
+def _check_header(key: str, value: str) -> None:
+    # NOTE: CR/LF in a header would let input split the response (header injection).
+    if "\r" in value or "\n" in value or "\r" in key or "\n" in key or ":" in key:
+        raise ValueError(f"Invalid character in header {key!r}: CR, LF and ':' are not allowed")
+
+
+class State:
+    """An attribute bag: ``app.state`` and ``request.state``."""
+
+    def __init__(self, values: dict[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_values", dict(values or {}))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._values[name] = value
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"state has no attribute {name!r}") from None
+
+    def __delattr__(self, name: str) -> None:
+        del self._values[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+    @overload
+    def get(self, name: str) -> Any: ...
+    @overload
+    def get(self, name: str, default: D) -> Any | D: ...
+    def get(self, name: str, default: object = None) -> object:
+        """Return attribute ``name`` or ``default``."""
+        return self._values.get(name, default)

@@ -1,0 +1,413 @@
+"""The incoming request, the same object under ASGI and WSGI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from oakling.exceptions import BadRequest, ClientDisconnected, PayloadTooLarge
+from oakling.http.cookies import parse_cookie_header
+from oakling.http.datastructures import Headers, QueryParams, State
+from oakling.http.limits import Limits
+from oakling.http.url import URL
+
+if TYPE_CHECKING:
+    from oakling._types import Receive, Scope
+    from oakling.http.multipart import FormData
+
+__all__ = ("Request", "decode_json")
+
+_DEFAULT_LIMITS = Limits()
+_CHUNK = 64 * 1024
+
+
+class Request:
+    """An HTTP request: method, URL, headers, cookies and a body read on demand.
+
+    Under ASGI the body is read with ``await request.body()`` (or ``json()``,
+    ``form()``, ``stream()``). A sync handler uses the blocking twins
+    ``read_body()``, ``read_json()`` and ``read_form()``.
+    """
+
+    __slots__ = (
+        "_body",
+        "_cookies",
+        "_form",
+        "_headers",
+        "_query",
+        "_receive",
+        "_state",
+        "_stream_consumed",
+        "_wsgi_input",
+        "limits",
+        "scope",
+    )
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive | None = None,
+        *,
+        limits: Limits = _DEFAULT_LIMITS,
+        wsgi_input: Any = None,
+    ) -> None:
+        self.scope = scope
+        self.limits = limits
+        self._receive = receive
+        self._wsgi_input = wsgi_input
+        self._body: bytes | None = None
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._form: FormData | None = None
+        self._state: State | None = None
+        self._stream_consumed = False
+
+    # -- what was asked -------------------------------------------------------------------
+
+    @property
+    def app(self) -> Any:
+        """The application serving this request."""
+        return self.scope.get("app")
+
+    @property
+    def method(self) -> str:
+        """The HTTP method, upper case."""
+        method: str = self.scope["method"]
+        return method
+
+    @property
+    def path(self) -> str:
+        """The decoded path, without the query string."""
+        path: str = self.scope["path"]
+        return path
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        """Parameters matched from the path, already converted."""
+        params: dict[str, Any] = self.scope.get("path_params", {})
+        return params
+
+    @property
+    def query(self) -> QueryParams:
+        """The query string as a multi-dict."""
+        if self._query is None:
+            self._query = QueryParams(self.scope.get("query_string", b""))
+        return self._query
+
+    query_params = query
+
+    @property
+    def headers(self) -> Headers:
+        """The request headers, case-insensitive."""
+        if self._headers is None:
+            self._headers = Headers(raw=self.scope["headers"])
+        return self._headers
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The cookies sent; malformed ones are ignored."""
+        if self._cookies is None:
+            header = self.headers.get("cookie")
+            self._cookies = parse_cookie_header(header) if header else {}
+        return self._cookies
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """The client's ``(host, port)``, after trusted-proxy headers are applied."""
+        client = self.scope.get("client")
+        return (client[0], client[1]) if client else None
+
+    @property
+    def scheme(self) -> str:
+        """``http`` or ``https`` (``ws``/``wss`` for websockets)."""
+        scheme: str = self.scope.get("scheme", "http")
+        return scheme
+
+    @property
+    def is_secure(self) -> bool:
+        """Whether the request came over TLS."""
+        return self.scheme in ("https", "wss")
+
+    @property
+    def host(self) -> str:
+        """The host the client asked for, with port when not the default one."""
+        host = self.scope.get("oakling.host")
+        if host is not None:
+            return str(host)
+        for key, value in self.scope["headers"]:
+            if key == b"host":
+                return value.decode("latin-1")
+        server = self.scope.get("server")
+        if server:
+            default = 443 if self.is_secure else 80
+            return server[0] if server[1] in (default, None) else f"{server[0]}:{server[1]}"
+        return "localhost"
+
+    @property
+    def base_url(self) -> URL:
+        """``scheme://host/root_path/``, the URL the app is served at."""
+        root = self.scope.get("root_path", "")
+        return URL(f"{self.scheme}://{self.host}{root}/")
+
+    @property
+    def url(self) -> URL:
+        """The full URL of the request."""
+        raw = self.scope.get("raw_path")
+        path = raw.decode("latin-1") if raw else self.scope["path"]
+        query = self.scope.get("query_string", b"")
+        url = f"{self.scheme}://{self.host}{path}"
+        if query:
+            url += "?" + query.decode("latin-1")
+        return URL(url)
+
+    @property
+    def state(self) -> State:
+        """A per-request attribute bag for hooks and dependencies."""
+        if self._state is None:
+            self._state = State()
+        return self._state
+
+    @property
+    def request_id(self) -> str | None:
+        """The request id (from ``X-Request-ID`` when sane, else generated)."""
+        rid = self.scope.get("oakling.request_id")
+        return str(rid) if rid is not None else None
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type media type, lower case, without parameters."""
+        value = self.headers.get("content-type", "")
+        return value.partition(";")[0].strip().lower()
+
+    def url_for(self, name: str, /, **params: Any) -> URL:
+        """Build the absolute URL of route ``name``; extra params go in the query string."""
+        path: str = self.app.url_for(name, **params)
+        base = self.base_url
+        return URL(f"{base.scheme}://{base.netloc}{path}")
+
+    # -- the body, async --------------------------------------------------------------
+
+    def _declared_length(self, limit: int) -> int | None:
+        value = self.headers.get("content-length")
+        if value is None:
+            return None
+        if not value.isdigit():
+            raise BadRequest(f"Invalid Content-Length header: {value[:40]!r}")
+        length = int(value)
+        if length > limit:
+            raise PayloadTooLarge(_too_large(limit))
+        return length
+
+    async def stream(self, limit: int | None = None) -> AsyncIterator[bytes]:
+        """Yield the body in chunks as they arrive, at most ``limit`` bytes in all.
+
+        Raises:
+            PayloadTooLarge: The body is over ``limit`` (default: the body size limit).
+            ClientDisconnected: The client went away mid-body.
+        """
+        limit = self.limits.max_body_size if limit is None else limit
+        if self._body is not None:
+            if len(self._body) > limit:
+                raise PayloadTooLarge(_too_large(limit))
+            yield self._body
+            return
+        if self._stream_consumed:
+            raise RuntimeError("The request body was already consumed by stream()")
+        if self._receive is None:
+            if self._wsgi_input is not None:
+                for chunk in self.iter_body(limit):
+                    yield chunk
+            return
+        self._declared_length(limit)
+        self._stream_consumed = True
+        received = 0
+        while True:
+            message = await self._receive()
+            kind = message["type"]
+            if kind == "http.disconnect":
+                raise ClientDisconnected("Client disconnected while sending the body")
+            chunk: bytes = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                raise PayloadTooLarge(_too_large(limit))
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                return
+
+    async def preload(self) -> None:
+        """Read the body now, so that sync code can use ``read_body()`` or ``read_form()``."""
+        if self._body is None:
+            chunks = [chunk async for chunk in self.stream(self._form_limit())]
+            self._body = b"".join(chunks)
+
+    async def body(self) -> bytes:
+        """Read the whole body (at most the body size limit)."""
+        if self._body is None:
+            chunks = [chunk async for chunk in self.stream()]
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def json(self, type: Any = Any) -> Any:  # noqa: A002
+        """Decode the body as JSON; with ``type``, validate it too (msgspec).
+
+        Raises:
+            BadRequest: The body is not valid JSON; the message says where.
+        """
+        return decode_json(await self.body(), type, self.limits.max_json_depth)
+
+    async def form(self) -> FormData:
+        """Parse an urlencoded or multipart body (files spooled to disk when large)."""
+        if self._form is None:
+            from oakling.http.multipart import FormParser  # noqa: PLC0415
+
+            parser = FormParser(self.headers.get("content-type", ""), self.limits)
+            async for chunk in self.stream(self._form_limit()):
+                parser.feed(chunk)
+            self._form = parser.finish()
+        return self._form
+
+    def _form_limit(self) -> int:
+        if self.content_type == "multipart/form-data":
+            return self.limits.max_upload_size
+        return self.limits.max_body_size
+
+    # -- the body, blocking (sync handlers) ------------------------------------------
+
+    def iter_body(self, limit: int | None = None) -> Iterator[bytes]:
+        """Yield the body in chunks, blocking; the sync twin of ``stream()``."""
+        limit = self.limits.max_body_size if limit is None else limit
+        if self._body is not None:
+            if len(self._body) > limit:
+                raise PayloadTooLarge(_too_large(limit))
+            yield self._body
+            return
+        if self._wsgi_input is None:
+            raise RuntimeError(
+                "The body of this request has not been read yet: under ASGI, read it with "
+                "'await request.body()' in an async handler, or declare a body parameter"
+            )
+        if self._stream_consumed:
+            raise RuntimeError("The request body was already consumed by iter_body()")
+        self._stream_consumed = True
+        length = self._declared_length(limit)
+        yield from _read_wsgi_input(self._wsgi_input, length, limit)
+
+    def read_body(self) -> bytes:
+        """Read the whole body, blocking; the sync twin of ``body()``."""
+        if self._body is None:
+            self._body = b"".join(self.iter_body())
+        return self._body
+
+    def read_json(self, type: Any = Any) -> Any:  # noqa: A002
+        """Decode the body as JSON, blocking; the sync twin of ``json()``."""
+        return decode_json(self.read_body(), type, self.limits.max_json_depth)
+
+    def read_form(self) -> FormData:
+        """Parse a form body, blocking; the sync twin of ``form()``."""
+        if self._form is None:
+            from oakling.http.multipart import FormParser  # noqa: PLC0415
+
+            parser = FormParser(self.headers.get("content-type", ""), self.limits)
+            for chunk in self.iter_body(self._form_limit()):
+                parser.feed(chunk)
+            self._form = parser.finish()
+        return self._form
+
+    def close(self) -> None:
+        """Release what the request holds (spooled upload files)."""
+        if self._form is not None:
+            self._form.close()
+
+    def __repr__(self) -> str:
+        return f"<Request {self.scope.get('method')} {self.scope.get('path')}>"
+
+
+def _too_large(limit: int) -> str:
+    return (
+        f"Request body is larger than the limit of {limit} bytes; "
+        "send less, or raise the limit in the settings (OAKLING_MAX_BODY_SIZE, or "
+        "OAKLING_MAX_UPLOAD_SIZE for multipart uploads)"
+    )
+
+
+def _read_wsgi_input(stream: Any, length: int | None, limit: int) -> Iterator[bytes]:
+    read: Callable[[int], bytes] = stream.read
+    if length is not None:
+        remaining = length
+        while remaining > 0:
+            chunk = read(min(_CHUNK, remaining))
+            if not chunk:
+                raise ClientDisconnected("Client disconnected while sending the body")
+            remaining -= len(chunk)
+            yield chunk
+        return
+    # NOTE: no Content-Length: a chunked body, which WSGI servers de-chunk until EOF.
+    received = 0
+    while chunk := read(_CHUNK):
+        received += len(chunk)
+        if received > limit:
+            raise PayloadTooLarge(_too_large(limit))
+        yield chunk
+
+
+def decode_json(body: bytes, type: Any = Any, max_depth: int = 64) -> Any:  # noqa: A002
+    """Decode JSON bytes (and validate against ``type``), raising 400/422 on bad input."""
+    if not body:
+        raise BadRequest("Request body is empty; expected JSON")
+    _check_depth(body, max_depth)
+    try:
+        return msgspec.json.decode(body, type=type)
+    except msgspec.ValidationError as exc:
+        from oakling.exceptions import ValidationError  # noqa: PLC0415
+
+        raise ValidationError([validation_error_item(str(exc), "body")]) from None
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+
+
+def _check_depth(body: bytes, max_depth: int) -> None:
+    # NOTE: cheap upper bound first: a body with few brackets cannot be too deep.
+    if body.count(b"[") + body.count(b"{") <= max_depth:
+        return
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > max_depth:
+                raise BadRequest(
+                    f"JSON body is nested deeper than {max_depth} levels; "
+                    "flatten it or raise OAKLING_MAX_JSON_DEPTH"
+                )
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+
+
+def validation_error_item(message: str, source: str, *name: str) -> dict[str, Any]:
+    """Turn a msgspec validation message into ``{"loc", "msg", "type"}``.
+
+    msgspec says ``Expected `int`, got `str` - at `$.items[0].price```; the
+    ``$...`` path becomes the location after ``source`` and ``name``.
+    """
+    msg, sep, where = message.rpartition(" - at `")
+    if not sep:
+        return {"loc": [source, *name], "msg": message, "type": "invalid"}
+    path = where.rstrip("`").removeprefix("$")
+    loc: list[str | int] = [source, *name]
+    for part in path.replace("]", "").replace("[", ".").split("."):
+        if part:
+            loc.append(int(part) if part.isdigit() else part)
+    return {"loc": loc, "msg": msg, "type": "invalid"}

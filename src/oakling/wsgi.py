@@ -1,0 +1,338 @@
+"""The WSGI side: the same app served by gunicorn, and bridges between ASGI and WSGI.
+
+Sync endpoints run directly in the WSGI worker thread. Endpoints that need an
+event loop (async handlers, async dependencies or hooks) run on a loop kept per
+thread. An app with ASGI middleware runs entirely through the ASGI chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from oakling._internal.dispatch import default_error_response, respond_async, respond_sync
+from oakling._internal.endpoint import Endpoint
+from oakling._internal.hosts import request_id_for
+from oakling.exceptions import BadRequest, HTTPError
+from oakling.http.request import Request
+from oakling.http.response import Response, status_line
+
+if TYPE_CHECKING:
+    from oakling._internal.injection import RequestContext
+    from oakling._types import Message, Receive, Scope, Send, StartResponse, WSGIEnviron
+    from oakling.app import App
+    from oakling.http.limits import Limits
+
+__all__ = ("WSGIAdapter", "call_asgi_from_wsgi", "call_wsgi_from_asgi", "is_asgi_app")
+
+T = TypeVar("T")
+_local = threading.local()
+
+
+def is_asgi_app(app: Any) -> bool:
+    """Guess whether ``app`` speaks ASGI (an async callable) rather than WSGI."""
+    from oakling.app import App  # noqa: PLC0415
+
+    if isinstance(app, App):
+        return True
+    call = app if inspect.isroutine(app) else getattr(type(app), "__call__", None)
+    return inspect.iscoroutinefunction(call)
+
+
+def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion on this thread's own event loop."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_local, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _local.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coro)
+
+
+async def _call_directly(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
+def scope_from_environ(environ: WSGIEnviron) -> Scope:
+    """Build an ASGI-style HTTP scope from a WSGI environ."""
+    headers = [
+        (key[5:].replace("_", "-").lower().encode("latin-1"), value.encode("latin-1"))
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    ]
+    content_type = environ.get("CONTENT_TYPE")
+    if content_type:
+        headers.append((b"content-type", content_type.encode("latin-1")))
+    content_length = environ.get("CONTENT_LENGTH")
+    if content_length:
+        headers.append((b"content-length", content_length.encode("latin-1")))
+    script_name = environ.get("SCRIPT_NAME", "")
+    path_info = environ.get("PATH_INFO", "") or "/"
+    raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    try:
+        path = (script_name + path_info).encode("latin-1").decode("utf-8")
+        root_path = script_name.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        path, root_path = "/", ""
+        raw_path = None
+        headers.append((b"x-oakling-bad-path", b"1"))
+    raw = (
+        raw_path.encode("latin-1")
+        if raw_path
+        else quote((script_name + path_info).encode("latin-1"), safe="/").encode("ascii")
+    )
+    remote_port = environ.get("REMOTE_PORT")
+    server_port = environ.get("SERVER_PORT")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2] or "1.1",
+        "method": environ["REQUEST_METHOD"].upper(),
+        "scheme": environ.get("wsgi.url_scheme", "http"),
+        "path": path,
+        "raw_path": raw.split(b"?", 1)[0],
+        "root_path": root_path,
+        "query_string": environ.get("QUERY_STRING", "").encode("latin-1"),
+        "headers": headers,
+        "client": (environ.get("REMOTE_ADDR", ""), int(remote_port) if remote_port else 0),
+        "server": (
+            environ.get("SERVER_NAME", "localhost"),
+            int(server_port) if server_port and server_port.isdigit() else None,
+        ),
+        "oakling.testing": environ.get("oakling.testing", False),
+    }
+
+
+class WSGIAdapter:
+    """Serves an ``App`` as a WSGI application."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._checked = False
+        self._sync_ok: dict[int, bool] = {}
+        self._stack: Any = None
+
+    def _prepare(self, environ: WSGIEnviron) -> None:
+        app = self.app
+        if not self._checked:
+            app.check(testing=bool(environ.get("oakling.testing")))
+            self._checked = True
+        if app._stack is None or app._stack is not self._stack:
+            self._stack = app.asgi_app
+            self._sync_ok = {
+                id(e): _runs_without_loop(e) and not app.middleware for e in app.endpoints
+            }
+
+    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        """Serve one WSGI request."""
+        self._prepare(environ)
+        app = self.app
+        if app.middleware:
+            return call_asgi_from_wsgi(app, environ, start_response, app.limits)
+        scope = scope_from_environ(environ)
+        scope["app"] = app
+        settings = app.settings
+        if app.proxies is not None:
+            app.proxies.apply(scope)
+        if settings.request_id:
+            scope["oakling.request_id"] = request_id_for(scope)
+        request = Request(scope, None, limits=app.limits, wsgi_input=environ.get("wsgi.input"))
+        context: RequestContext | None = None
+        try:
+            if scope["headers"] and scope["headers"][-1][0] == b"x-oakling-bad-path":
+                raise BadRequest("The request path is not valid UTF-8")
+            route = app.resolve(scope)
+        except HTTPError as exc:
+            response = default_error_response(request, exc, settings.debug)
+        else:
+            if isinstance(route, Endpoint):
+                if self._sync_ok.get(id(route), False):
+                    response, context = respond_sync(
+                        route, request, app.error_handlers, settings.debug
+                    )
+                else:
+                    response, context = run_coroutine(
+                        respond_async(
+                            route, request, _call_directly, app.error_handlers, settings.debug
+                        )
+                    )
+            elif isinstance(route, Response):
+                response = route
+            else:
+                return self._to_mount(route, environ, start_response)
+        if settings.request_id:
+            response.raw_headers.append(
+                (b"x-request-id", scope["oakling.request_id"].encode("ascii"))
+            )
+        body = response.to_wsgi(environ, start_response)
+
+        def finish() -> None:
+            if context is not None and context.has_cleanup:
+                if context.async_generators:
+                    run_coroutine(context.close_async())
+                else:
+                    context.close_sync()
+            request.close()
+
+        return _Closing(body, finish)
+
+    def _to_mount(
+        self, mount: tuple[str, Any, bool], environ: WSGIEnviron, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        prefix, target, is_asgi = mount
+        child = dict(environ)
+        script = environ.get("SCRIPT_NAME", "")
+        child["SCRIPT_NAME"] = script + prefix
+        child["PATH_INFO"] = environ.get("PATH_INFO", "")[len(prefix) :]
+        if is_asgi:
+            return call_asgi_from_wsgi(target, child, start_response, self.app.limits)
+        result: Iterable[bytes] = target(child, start_response)
+        return result
+
+
+def _runs_without_loop(endpoint: Endpoint) -> bool:
+    hooks = endpoint.hooks
+    funcs = [*hooks.before, *hooks.after, *hooks.teardown]
+    funcs += [fn for table in hooks.error_handlers for fn in table.values()]
+    return not endpoint.dependant.any_async and not any(
+        inspect.iscoroutinefunction(fn) for fn in funcs
+    )
+
+
+class _Closing:
+    """A WSGI body that runs ``on_close`` when the server closes it."""
+
+    def __init__(self, body: Iterable[bytes], on_close: Callable[[], None]) -> None:
+        self.body = body
+        self.on_close = on_close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.on_close()
+
+
+# -- bridges ------------------------------------------------------------------------------
+
+
+def call_asgi_from_wsgi(
+    asgi_app: Any, environ: WSGIEnviron, start_response: StartResponse, limits: Limits
+) -> Iterable[bytes]:
+    """Serve a WSGI request with an ASGI app on this thread's loop (response buffered)."""
+    scope = scope_from_environ(environ)
+    stream = environ.get("wsgi.input")
+    request = Request(scope, None, limits=limits, wsgi_input=stream)
+    chunks = request.iter_body(limits.max_upload_size) if stream is not None else iter(())
+    started: dict[str, Any] = {}
+    body: list[bytes] = []
+
+    async def receive() -> Message:
+        chunk = next(chunks, None)
+        if chunk is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            started.update(message)
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+
+    try:
+        run_coroutine(asgi_app(scope, receive, send))
+    except HTTPError as exc:
+        response = default_error_response(request, exc, False)
+        return response.to_wsgi(environ, start_response)
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in started.get("headers", [])]
+    start_response(status_line(started.get("status", 500)), headers)
+    return body
+
+
+async def call_wsgi_from_asgi(
+    wsgi_app: Any,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    run_sync: Callable[..., Any],
+    limits: Limits,
+) -> None:
+    """Serve an ASGI request with a WSGI app in the thread pool (request body buffered)."""
+    import io  # noqa: PLC0415
+
+    request = Request(scope, receive, limits=limits)
+    try:
+        body = b"".join([chunk async for chunk in request.stream(limits.max_upload_size)])
+    except HTTPError as exc:
+        await default_error_response(request, exc, False)(scope, receive, send)
+        return
+    environ = environ_from_scope(scope, io.BytesIO(body))
+    status_headers: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        status_headers[:] = [status, headers]
+        return lambda data: None
+
+    def run() -> list[bytes]:
+        result = wsgi_app(environ, start_response)
+        try:
+            return list(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+
+    chunks = await run_sync(run)
+    status, headers = status_headers
+    await send(
+        {
+            "type": "http.response.start",
+            "status": int(status.split(" ", 1)[0]),
+            "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"".join(chunks)})
+
+
+def environ_from_scope(scope: Scope, body: Any) -> WSGIEnviron:
+    """Build a WSGI environ from an ASGI HTTP scope (for a mounted WSGI app)."""
+    root = scope.get("root_path", "")
+    path = scope["path"]
+    path_info = path[len(root) :] if path.startswith(root) else path
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client") or ("", 0)
+    environ: WSGIEnviron = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": root.encode("utf-8").decode("latin-1"),
+        "PATH_INFO": path_info.encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": str(server[1] or 80),
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "REMOTE_ADDR": client[0],
+        "REMOTE_PORT": str(client[1]),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": body,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for key, value in scope["headers"]:
+        name = key.decode("latin-1").upper().replace("-", "_")
+        text = value.decode("latin-1")
+        if name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            environ[name] = text
+        else:
+            name = "HTTP_" + name
+            environ[name] = f"{environ[name]},{text}" if name in environ else text
+    return environ
