@@ -86,6 +86,7 @@ class App(Scaffold):
         self._exit_stack: AsyncExitStack | None = None
         self._started = False
         self._configure()
+        self.on_change(self._invalidate)
 
     def _configure(self) -> None:
         settings = self.settings

@@ -35,6 +35,15 @@ class Scaffold:
         self.after_request_funcs: list[Callable[..., Any]] = []
         self.teardown_request_funcs: list[Callable[..., Any]] = []
         self.error_handlers: dict[int | type[BaseException], Callable[..., Any]] = {}
+        self._change_listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` whenever a hook or error handler is added here."""
+        self._change_listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._change_listeners:
+            listener()
 
     def _register(self, route: RouteDef) -> None:
         raise NotImplementedError
@@ -132,16 +141,19 @@ class Scaffold:
     def before_request(self, fn: F) -> F:
         """Run ``fn(request)`` before each handler; a non-None result is the response."""
         self.before_request_funcs.append(fn)
+        self._changed()
         return fn
 
     def after_request(self, fn: F) -> F:
         """Run ``fn(request, response)`` after each handler; it may return a new response."""
         self.after_request_funcs.append(fn)
+        self._changed()
         return fn
 
     def teardown_request(self, fn: F) -> F:
         """Run ``fn(request, exc)`` at the end of every request, even a failed one."""
         self.teardown_request_funcs.append(fn)
+        self._changed()
         return fn
 
     def errorhandler(self, key: int | type[BaseException]) -> Callable[[F], F]:
@@ -156,6 +168,7 @@ class Scaffold:
 
         def decorator(fn: F) -> F:
             self.error_handlers[key] = fn
+            self._changed()
             return fn
 
         return decorator
