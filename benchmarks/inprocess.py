@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -38,6 +39,9 @@ def child_env() -> dict[str, str]:
     """The environment every benchmark subprocess starts with."""
     env = dict(os.environ)
     env.update(MALLOC_ENV)
+    # oakling refuses to start without a secret key outside debug; configure it as a
+    # deployment would, through the environment (a fresh random key per run).
+    env.setdefault("OAKLING_SECRET_KEY", secrets.token_urlsafe(50))
     # Start-up is measured with .pyc caches written, as in any deployed app.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import platform
 import re
+import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,7 +145,22 @@ def environment() -> list[str]:
         f"- Machine: {_cpu_model()}, {os.cpu_count()} CPUs (nproc), Linux {platform.release()}",
         f"- Python: {platform.python_implementation()} {platform.python_version()}",
         f"- Versions: {versions}",
+        f"- oakling source: `{_git_revision()}` (working tree of this repo)",
     ]
+
+
+def _git_revision() -> str:
+    try:
+        proc = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=10"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return proc.stdout.strip()
 
 
 def _dists() -> list[str]:
