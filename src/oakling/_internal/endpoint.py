@@ -75,13 +75,13 @@ def to_response(result: Any, status: int = 200) -> Response:  # noqa: PLR0911
         return _json(json_encode(result), status)
     if isinstance(result, Response):
         return result
-    if kind is str:
+    if isinstance(result, str):
         return HTMLResponse(result, status)
     if result is None:
         return Response(None, 204 if status == 200 else status)
     if kind is tuple:
         return _from_tuple(result)
-    if kind is bytes:
+    if isinstance(result, bytes):
         return Response(result, status, media_type=_OCTET)
     try:
         body = json_encode(result)

@@ -125,14 +125,33 @@ class Dependant:
 
 
 def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
-    target = fn.__call__ if not inspect.isroutine(fn) and callable(fn) else fn  # type: ignore[operator]
+    target = fn if inspect.isroutine(fn) or not callable(fn) else type(fn).__call__
     try:
         return typing.get_type_hints(target, include_extras=True)
-    except NameError as exc:
-        raise ConfigurationError(
-            f"Cannot resolve the annotations of {getattr(fn, '__qualname__', fn)!r}: {exc}. "
-            "Define the types at module level (or import them outside TYPE_CHECKING)."
-        ) from None
+    except NameError:
+        pass
+    # NOTE: the return annotation (or one of a local class) may not resolve; only the
+    # parameters matter here, so resolve them one by one, closure variables included.
+    raw = dict(getattr(inspect.unwrap(target), "__annotations__", {}))
+    raw.pop("return", None)
+    namespace = {**getattr(target, "__globals__", {})}
+    try:
+        namespace.update(inspect.getclosurevars(target).nonlocals)
+    except (TypeError, ValueError):
+        pass
+    hints: dict[str, Any] = {}
+    for name, annotation in raw.items():
+        try:
+            hints[name] = (
+                eval(annotation, namespace) if isinstance(annotation, str) else annotation  # noqa: S307
+            )
+        except NameError as exc:
+            raise ConfigurationError(
+                f"Cannot resolve the annotation of parameter {name!r} of "
+                f"{getattr(fn, '__qualname__', fn)!r}: {exc}. Define the type at module level "
+                "(or import it outside TYPE_CHECKING)."
+            ) from None
+    return hints
 
 
 def analyse(
