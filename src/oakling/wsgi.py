@@ -171,7 +171,7 @@ class WSGIAdapter:
 
         def finish() -> None:
             if context is not None and context.has_cleanup:
-                if context.async_generators:
+                if context.needs_loop:
                     run_coroutine(context.close_async())
                 else:
                     context.close_sync()

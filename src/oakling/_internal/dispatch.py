@@ -167,6 +167,8 @@ async def respond_async(
             response = endpoint.to_response(result)
     except Exception as exc:  # noqa: BLE001 - the one place every error becomes a response
         error = exc
+        if context is not None:
+            context.error = exc
         response = await _handle_async(endpoint, request, exc, app_handlers, debug)
     if hooks.after:
         for fn in hooks.after:
@@ -243,6 +245,8 @@ def respond_sync(
             response = endpoint.to_response(result)
     except Exception as exc:  # noqa: BLE001
         error = exc
+        if context is not None:
+            context.error = exc
         response = _handle_sync(endpoint, request, exc, app_handlers, debug)
     if hooks.after:
         for fn in hooks.after:

@@ -9,6 +9,7 @@ fills the arguments; every bad value is collected so a 422 lists them all.
 from __future__ import annotations
 
 import inspect
+import sys
 import typing
 from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass, field
@@ -38,31 +39,49 @@ class RequestContext:
     """Per-request state of injection: cached dependencies and pending cleanups."""
 
     cache: dict[Callable[..., Any], Any] = field(default_factory=dict)
-    generators: list[Generator[Any, None, None]] = field(default_factory=list)
-    async_generators: list[AsyncGenerator[Any, None]] = field(default_factory=list)
+    generators: list[Generator[Any, None, None] | AsyncGenerator[Any, None]] = field(
+        default_factory=list
+    )
+    error: BaseException | None = None
+    """The handler's exception, thrown into generator dependencies at cleanup."""
 
     @property
     def has_cleanup(self) -> bool:
         """Whether generator dependencies are waiting to finish."""
-        return bool(self.generators or self.async_generators)
+        return bool(self.generators)
 
-    def close_sync(self, exc: BaseException | None = None) -> None:
-        """Finish generator dependencies, newest first, throwing ``exc`` into them."""
+    @property
+    def needs_loop(self) -> bool:
+        """Whether an async generator dependency is waiting to finish."""
+        return any(isinstance(g, AsyncGenerator) for g in self.generators)
+
+    def close_sync(self) -> None:
+        """Finish sync generator dependencies, newest first, throwing the error into them."""
+        exc = self.error
         while self.generators:
-            _finish_generator(self.generators.pop(), exc)
+            gen = self.generators.pop()
+            if isinstance(gen, Generator):
+                _finish_generator(gen, exc)
 
-    async def close_async(self, exc: BaseException | None = None) -> None:
-        """Finish sync and async generator dependencies, newest first."""
-        self.close_sync(exc)
-        while self.async_generators:
-            gen = self.async_generators.pop()
+    async def close_async(self) -> None:
+        """Finish every generator dependency, newest first, throwing the error into them."""
+        exc = self.error
+        while self.generators:
+            gen = self.generators.pop()
+            if isinstance(gen, Generator):
+                _finish_generator(gen, exc)
+                continue
             try:
                 if exc is None:
                     await gen.__anext__()
                 else:
                     await gen.athrow(exc)
-            except (StopAsyncIteration, type(exc) if exc is not None else StopAsyncIteration):
+            except StopAsyncIteration:
                 continue
+            except BaseException as raised:
+                if raised is exc:
+                    continue
+                raise
             raise RuntimeError(f"Dependency {gen!r} yielded more than once")
 
 
@@ -135,6 +154,7 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     raw = dict(getattr(inspect.unwrap(target), "__annotations__", {}))
     raw.pop("return", None)
     namespace = {**getattr(target, "__globals__", {})}
+    namespace.update(_caller_locals())
     try:
         namespace.update(inspect.getclosurevars(target).nonlocals)
     except (TypeError, ValueError):
@@ -152,6 +172,15 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
                 "(or import it outside TYPE_CHECKING)."
             ) from None
     return hints
+
+
+def _caller_locals() -> dict[str, Any]:
+    # NOTE: a handler declared inside a function (tests, factories) may annotate with
+    # names local to that function; the first frame outside oakling is where it was declared.
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("oakling."):
+        frame = frame.f_back  # type: ignore[assignment]
+    return dict(frame.f_locals) if frame is not None else {}
 
 
 def analyse(
@@ -248,8 +277,10 @@ def _param(  # noqa: C901, PLR0911
     from oakling.http.multipart import UploadFile  # noqa: PLC0415
 
     inner = strip_optional(base)[0]
-    if isinstance(marker, File) or inner is UploadFile or sequence_item(base) is UploadFile:
-        many = sequence_item(base) is UploadFile
+    many = get_origin(inner) in (list, tuple) and UploadFile in get_args(inner)
+    if isinstance(marker, File) or inner is UploadFile or many:
+        if strip_optional(base)[1] and default is _MISSING:
+            default = None
         return Param(name, "file", alias or name, base, default, many=many)
     if isinstance(marker, Body) or not (is_scalar(base) or sequence_item(base) is not None):
         return _body_param(name, base, default)
@@ -507,7 +538,7 @@ async def _call_dependency(
 ) -> Any:
     if sub.is_async_generator:
         agen = sub.call(**kwargs)
-        context.async_generators.append(agen)
+        context.generators.append(agen)
         return await agen.__anext__()
     if sub.is_generator:
         gen = sub.call(**kwargs)
