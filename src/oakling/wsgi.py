@@ -73,17 +73,13 @@ def scope_from_environ(environ: WSGIEnviron) -> Scope:
     path_info = environ.get("PATH_INFO", "") or "/"
     raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     try:
-        path = (script_name + path_info).encode("latin-1").decode("utf-8")
+        path_bytes = (script_name + path_info).encode("latin-1")
+        path = path_bytes.decode("utf-8")
         root_path = script_name.encode("latin-1").decode("utf-8")
+        raw = raw_path.encode("latin-1") if raw_path else quote(path_bytes, safe="/").encode()
     except UnicodeError:
-        path, root_path = "/", ""
-        raw_path = None
+        path, root_path, raw = "/", "", b"/"
         headers.append((b"x-oakling-bad-path", b"1"))
-    raw = (
-        raw_path.encode("latin-1")
-        if raw_path
-        else quote((script_name + path_info).encode("latin-1"), safe="/").encode("ascii")
-    )
     remote_port = environ.get("REMOTE_PORT")
     server_port = environ.get("SERVER_PORT")
     return {

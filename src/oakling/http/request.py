@@ -94,7 +94,12 @@ class Request:
     def query(self) -> QueryParams:
         """The query string as a multi-dict."""
         if self._query is None:
-            self._query = QueryParams(self.scope.get("query_string", b""))
+            try:
+                self._query = QueryParams(self.scope.get("query_string", b""))
+            except UnicodeDecodeError:
+                raise BadRequest(
+                    "The query string is not valid UTF-8 after percent-decoding"
+                ) from None
         return self._query
 
     query_params = query
@@ -220,6 +225,8 @@ class Request:
             if self._wsgi_input is not None:
                 for chunk in self.iter_body(limit):
                     yield chunk
+            else:
+                self._declared_length(limit)
             return
         self._declared_length(limit)
         self._stream_consumed = True
