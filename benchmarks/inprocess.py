@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import time
@@ -73,15 +74,56 @@ def worker_main(key: str, budget_json: str) -> None:
     sys.stdout.flush()
 
 
-def run_all(keys: list[str], budget: Budget) -> report.Results:
-    """Benchmark each target in turn, printing progress to stderr."""
-    results: report.Results = {}
-    for key in keys:
-        start = time.perf_counter()
-        results[key] = run_worker(key, budget)
-        status = "error" if results[key].get("error") else "ok"
-        print(f"  {key:<18} {status} ({time.perf_counter() - start:.1f}s)", file=sys.stderr)
-    return results
+def run_all(keys: list[str], budget: Budget, rounds: int) -> tuple[report.Results, dict[str, Any]]:
+    """Run every target once per round (alternating order); merge rounds per case.
+
+    Several short rounds spread over the run are more robust to a burst of noise from
+    elsewhere on the machine than one long measurement per framework.
+    """
+    per_key: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
+    floors: list[dict[str, Any]] = []
+    for index in range(rounds):
+        print(f"round {index + 1}/{rounds}", file=sys.stderr)
+        floors.append(run_worker(FLOOR, budget))
+        for key in keys if index % 2 == 0 else list(reversed(keys)):
+            start = time.perf_counter()
+            per_key[key].append(run_worker(key, budget))
+            status = "error" if per_key[key][-1].get("error") else "ok"
+            print(f"  {key:<18} {status} ({time.perf_counter() - start:.1f}s)", file=sys.stderr)
+    return {key: merge_rounds(reports) for key, reports in per_key.items()}, merge_floors(floors)
+
+
+def merge_rounds(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """One report from several rounds: any error wins; otherwise pool the samples."""
+    for rep in reports:
+        if rep.get("error"):
+            return rep
+    merged: dict[str, Any] = {**reports[0], "rounds": len(reports), "cases": []}
+    for cases in zip(*(rep["cases"] for rep in reports), strict=True):
+        failed = [case for case in cases if case.get("error")]
+        if failed:
+            merged["cases"].append(failed[0])
+            continue
+        samples = [us for case in cases for us in case["samples_us"]]
+        merged["cases"].append(
+            {
+                "case": cases[0]["case"],
+                "error": None,
+                "n": [case["n"] for case in cases],
+                "samples_us": samples,
+                "min_us": min(samples),
+                "median_us": statistics.median(samples),
+            }
+        )
+    return merged
+
+
+def merge_floors(floors: list[dict[str, Any]]) -> dict[str, Any]:
+    """Minimum harness floor per interface over the rounds."""
+    good = [floor for floor in floors if "asgi" in floor]
+    if not good:
+        return floors[0] if floors else {"error": "not run"}
+    return {name: min(floor[name] for floor in good) for name in ("asgi", "wsgi")}
 
 
 def run_startup(runs: int) -> tuple[list[StartupResult], list[tuple[str, float]]]:
@@ -97,6 +139,7 @@ def render(
     startup: list[StartupResult] | None,
     imports: list[tuple[str, float]],
     budget: Budget,
+    rounds: int,
 ) -> str:
     """The full Markdown results section."""
     parts = [
@@ -104,7 +147,8 @@ def render(
         "",
         *report.environment(),
         f"- Reproduce: `{report.REPRODUCE}`",
-        f"- Method: each cell is the **minimum over {budget.repeats} repeats** of the mean "
+        f"- Method: each cell is the **minimum over {budget.repeats * rounds} repeats** "
+        f"({rounds} rounds of {budget.repeats}, one fresh process per app and round) of the mean "
         f"µs/request over a batch sized to ~{budget.repeat_seconds:.2f} s (after warm-up); "
         "lower is better. Every response was verified (status, content-type, body) first.",
         _floor_line(floor),
@@ -143,6 +187,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--write", action="store_true", help="rewrite README results section")
     parser.add_argument("--only", help="comma-separated targets, e.g. asgi:oakling,wsgi:flask")
     parser.add_argument("--quick", action="store_true", help="short run for a smoke test")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds over all apps (default 2)")
     parser.add_argument("--no-startup", action="store_true", help="skip start-up measurements")
     parser.add_argument("--json", type=Path, help="also dump raw results to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -156,13 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker_main(args.worker, args.budget or "{}")
         return 0
-    budget = Budget(repeats=3, repeat_seconds=0.03, warmup_seconds=0.02) if args.quick else Budget()
+    quick = Budget(repeats=3, repeat_seconds=0.03, warmup_seconds=0.02)
+    budget = quick if args.quick else Budget()
+    rounds = 1 if args.quick else args.rounds
     keys = args.only.split(",") if args.only else [t.key for t in TARGETS]
     print(f"benchmarking {len(keys)} apps ...", file=sys.stderr)
-    results = run_all(keys, budget)
-    floor = run_worker(FLOOR, budget)
+    results, floor = run_all(keys, budget, rounds)
     startup, imports = (None, []) if args.no_startup else run_startup(3 if args.quick else 10)
-    section = render(results, floor, startup, imports, budget)
+    section = render(results, floor, startup, imports, budget, rounds)
     print(section)
     if args.json:
         args.json.write_text(json.dumps({"asgi_wsgi": results}, indent=2))

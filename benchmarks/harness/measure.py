@@ -26,7 +26,7 @@ Response = tuple[int, list[tuple[bytes, bytes]], bytes]
 class Budget:
     """How long to spend per case."""
 
-    repeats: int = 7
+    repeats: int = 5
     repeat_seconds: float = 0.12
     warmup_seconds: float = 0.08
 
