@@ -19,7 +19,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
-from oakling._internal.dispatch import default_error_response, respond_async
+from oakling._internal.dispatch import handle_error_async, respond_async
 from oakling._internal.endpoint import Endpoint, Hooks
 from oakling._internal.hosts import HostValidator, ProxyResolver, request_id_for
 from oakling._internal.injection import analyse
@@ -29,6 +29,7 @@ from oakling.exceptions import BadRequest, ConfigurationError, HTTPError, NotFou
 from oakling.http.datastructures import State
 from oakling.http.request import Request
 from oakling.http.response import RedirectResponse, Response
+from oakling.logs import log_access
 from oakling.routing.converters import Converter, converter_for_annotation
 from oakling.routing.route import path_param_names
 from oakling.routing.router import Router
@@ -42,7 +43,6 @@ __all__ = ("App",)
 
 F = TypeVar("F", bound=Callable[..., Any])
 Lifespan = Callable[["App"], AbstractAsyncContextManager[Any]]
-access_logger = logging.getLogger("oakling.access")
 
 
 class App(Scaffold):
@@ -262,7 +262,9 @@ class App(Scaffold):
         try:
             route = self.resolve(scope)
         except HTTPError as exc:
-            response = default_error_response(request, exc, settings.debug)
+            response = await handle_error_async(
+                None, request, exc, self.error_handlers, settings.debug
+            )
         else:
             if isinstance(route, Endpoint):
                 response, context = await respond_async(
@@ -483,17 +485,3 @@ def _slash_redirect(scope: Scope, path: str) -> Response:
     query = scope.get("query_string", b"")
     location = root + path + ("?" + query.decode("latin-1") if query else "")
     return RedirectResponse(location, 308)
-
-
-def log_access(scope: Scope, status: int, started: float) -> None:
-    """Log one access line: method, path, status, duration, request id."""
-    access_logger.info(
-        '%s "%s %s" %d %.1fms rid=%s',
-        (scope.get("client") or ("-",))[0],
-        scope.get("method"),
-        scope.get("path"),
-        status,
-        (time.perf_counter() - started) * 1000,
-        scope.get("oakling.request_id", "-"),
-    )
-

@@ -11,16 +11,23 @@ import asyncio
 import inspect
 import sys
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-from oakling._internal.dispatch import default_error_response, respond_async, respond_sync
+from oakling._internal.dispatch import (
+    default_error_response,
+    handle_error_sync,
+    respond_async,
+    respond_sync,
+)
 from oakling._internal.endpoint import Endpoint
 from oakling._internal.hosts import request_id_for
 from oakling.exceptions import BadRequest, HTTPError
 from oakling.http.request import Request
 from oakling.http.response import Response, status_line
+from oakling.logs import log_access
 
 if TYPE_CHECKING:
     from oakling._internal.injection import RequestContext
@@ -131,6 +138,7 @@ class WSGIAdapter:
         scope = scope_from_environ(environ)
         scope["app"] = app
         settings = app.settings
+        started = time.perf_counter() if settings.access_log else 0.0
         if app.proxies is not None:
             app.proxies.apply(scope)
         if settings.request_id:
@@ -142,7 +150,7 @@ class WSGIAdapter:
                 raise BadRequest("The request path is not valid UTF-8")
             route = app.resolve(scope)
         except HTTPError as exc:
-            response = default_error_response(request, exc, settings.debug)
+            response = handle_error_sync(None, request, exc, app.error_handlers, settings.debug)
         else:
             if isinstance(route, Endpoint):
                 if self._sync_ok.get(id(route), False):
@@ -172,6 +180,8 @@ class WSGIAdapter:
                 else:
                     context.close_sync()
             request.close()
+            if settings.access_log:
+                log_access(scope, response.status_code, started)
 
         return _Closing(body, finish)
 

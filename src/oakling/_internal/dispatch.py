@@ -21,7 +21,14 @@ from oakling.http.response import Response
 if TYPE_CHECKING:
     from oakling.http.request import Request
 
-__all__ = ("default_error_response", "find_error_handler", "respond_async", "respond_sync")
+__all__ = (
+    "default_error_response",
+    "find_error_handler",
+    "handle_error_async",
+    "handle_error_sync",
+    "respond_async",
+    "respond_sync",
+)
 
 logger = logging.getLogger("oakling.error")
 
@@ -169,14 +176,14 @@ async def respond_async(
         error = exc
         if context is not None:
             context.error = exc
-        response = await _handle_async(endpoint, request, exc, app_handlers, debug)
+        response = await handle_error_async(endpoint, request, exc, app_handlers, debug)
     if hooks.after:
         for fn in hooks.after:
             try:
                 result = await _maybe_await(fn(request, response))
             except Exception as exc:  # noqa: BLE001
                 error = exc
-                response = await _handle_async(endpoint, request, exc, app_handlers, debug)
+                response = await handle_error_async(endpoint, request, exc, app_handlers, debug)
                 break
             if result is not None:
                 response = to_response(result)
@@ -188,8 +195,8 @@ async def respond_async(
     return response, context
 
 
-async def _handle_async(
-    endpoint: Endpoint,
+async def handle_error_async(
+    endpoint: Endpoint | None,
     request: Request,
     exc: Exception,
     app_handlers: dict[Any, Any],
@@ -247,14 +254,14 @@ def respond_sync(
         error = exc
         if context is not None:
             context.error = exc
-        response = _handle_sync(endpoint, request, exc, app_handlers, debug)
+        response = handle_error_sync(endpoint, request, exc, app_handlers, debug)
     if hooks.after:
         for fn in hooks.after:
             try:
                 result = fn(request, response)
             except Exception as exc:  # noqa: BLE001
                 error = exc
-                response = _handle_sync(endpoint, request, exc, app_handlers, debug)
+                response = handle_error_sync(endpoint, request, exc, app_handlers, debug)
                 break
             if result is not None:
                 response = to_response(result)
@@ -266,8 +273,8 @@ def respond_sync(
     return response, context
 
 
-def _handle_sync(
-    endpoint: Endpoint,
+def handle_error_sync(
+    endpoint: Endpoint | None,
     request: Request,
     exc: Exception,
     app_handlers: dict[Any, Any],
