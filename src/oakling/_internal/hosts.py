@@ -60,7 +60,7 @@ class ProxyResolver:
         client = scope.get("client")
         if not client or not self._trusted(client[0]):
             return
-        headers = {k: v.decode("latin-1") for k, v in scope["headers"]}
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         forwarded_for = headers.get("x-forwarded-for")
         if forwarded_for:
             # NOTE: walk from the right, skipping our own proxies: the first untrusted

@@ -174,13 +174,21 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     return hints
 
 
-def _caller_locals() -> dict[str, Any]:
-    # NOTE: a handler declared inside a function (tests, factories) may annotate with
-    # names local to that function; the first frame outside oakling is where it was declared.
+def _caller_locals(depth: int = 4) -> dict[str, Any]:
+    # NOTE: a handler declared inside a function (tests, app factories) may annotate with
+    # names local to that function or its callers; look in the first frames outside
+    # oakling, the innermost winning.
     frame = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__", "").startswith("oakling."):
         frame = frame.f_back  # type: ignore[assignment]
-    return dict(frame.f_locals) if frame is not None else {}
+    found: list[dict[str, Any]] = []
+    while frame is not None and len(found) < depth:
+        found.append(frame.f_locals)
+        frame = frame.f_back  # type: ignore[assignment]
+    merged: dict[str, Any] = {}
+    for local_vars in reversed(found):
+        merged.update(local_vars)
+    return merged
 
 
 def analyse(
