@@ -160,14 +160,16 @@ class App(Scaffold):
         component.on_route(add)
         component.on_change(self._invalidate)
         for child, child_prefix in component.children:
-            self._include(child, prefix + child_prefix, f"{namespace}{child.name}.", (*chain, child))
+            self._include(
+                child, prefix + child_prefix, f"{namespace}{child.name}.", (*chain, child)
+            )
 
     def mount(self, prefix: str, app: Any, *, name: str | None = None) -> None:
         """Serve another ASGI or WSGI app (an oakling ``App`` included) under ``prefix``."""
         prefix = normalise_prefix(prefix)
         if not prefix:
             raise ConfigurationError("mount() needs a prefix such as '/legacy'")
-        from oakling.wsgi import is_asgi_app  # noqa: PLC0415
+        from oakling.wsgi import is_asgi_app
 
         self.mounts.append((prefix, app, is_asgi_app(app)))
         self.mounts.sort(key=lambda m: -len(m[0]))
@@ -243,7 +245,7 @@ class App(Scaffold):
         if kind == "http":
             await self._http(scope, receive, send)
         elif kind == "websocket":
-            from oakling.http.websocket import serve_websocket  # noqa: PLC0415
+            from oakling.http.websocket import serve_websocket
 
             await serve_websocket(self, scope, receive, send)
         elif kind == "lifespan":
@@ -284,7 +286,7 @@ class App(Scaffold):
         finally:
             if context is not None and context.has_cleanup:
                 await context.close_async()
-            request.close()
+            request.release()
             if settings.access_log:
                 log_access(scope, response.status_code, started)
 
@@ -310,7 +312,7 @@ class App(Scaffold):
             if match.allow is not None:
                 if method == "OPTIONS":
                     return Response(None, 204, {"Allow": match.allow})
-                from oakling.exceptions import MethodNotAllowed  # noqa: PLC0415
+                from oakling.exceptions import MethodNotAllowed
 
                 raise MethodNotAllowed(match.allow.split(", "))
             if match.redirect is not None:
@@ -319,7 +321,7 @@ class App(Scaffold):
             if path == prefix or path.startswith(prefix + "/"):
                 return (prefix, app, is_asgi)
         if self.ws_router.lookup("GET", path) is not None:
-            from oakling.exceptions import HTTPError as _HTTPError  # noqa: PLC0415
+            from oakling.exceptions import HTTPError as _HTTPError
 
             raise _HTTPError(
                 426,
@@ -338,7 +340,7 @@ class App(Scaffold):
         if is_asgi:
             await app(child, receive, send)
             return
-        from oakling.wsgi import call_wsgi_from_asgi  # noqa: PLC0415
+        from oakling.wsgi import call_wsgi_from_asgi
 
         await call_wsgi_from_asgi(app, child, receive, send, self.run_sync, self.limits)
 
@@ -364,7 +366,7 @@ class App(Scaffold):
             state = await self.startup(testing=bool(scope.get("oakling.testing")))
             if state and isinstance(scope.get("state"), dict):
                 scope["state"].update(state)
-        except BaseException as exc:  # noqa: BLE001 - reported to the server, which stops
+        except BaseException as exc:
             logging.getLogger("oakling.error").error("Start-up failed: %s", exc, exc_info=exc)
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
             return
@@ -372,7 +374,7 @@ class App(Scaffold):
         message = await receive()
         try:
             await self.shutdown()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
             return
         await send({"type": "lifespan.shutdown.complete"})
@@ -435,7 +437,7 @@ class App(Scaffold):
     def wsgi(self) -> WSGIApp:
         """This app as a WSGI callable (sync handlers run with no event loop)."""
         if self._wsgi is None:
-            from oakling.wsgi import WSGIAdapter  # noqa: PLC0415
+            from oakling.wsgi import WSGIAdapter
 
             self._wsgi = WSGIAdapter(self)
         return self._wsgi

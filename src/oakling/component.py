@@ -14,10 +14,13 @@ error handlers, and can include other components::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from oakling.exceptions import ConfigurationError
 from oakling.scaffold import RouteDef, Scaffold
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ("Component",)
 

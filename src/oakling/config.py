@@ -12,13 +12,15 @@ import dataclasses
 import os
 import types
 import typing
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self, Union, get_args, get_origin
 
 from oakling.exceptions import ConfigurationError
 from oakling.http.limits import Limits
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ("INSECURE_SECRET_KEYS", "Settings", "read_env_file")
 
@@ -140,7 +142,7 @@ class Settings:
         return cls(**values)
 
 
-def _parse(text: str, tp: Any) -> Any:  # noqa: PLR0911
+def _parse(text: str, tp: Any) -> Any:
     origin = get_origin(tp)
     if origin is Union or origin is types.UnionType:
         args = [a for a in get_args(tp) if a is not type(None)]

@@ -15,9 +15,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 __all__ = (
     "BadRequest",

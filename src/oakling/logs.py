@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
-from oakling._types import Scope
+if TYPE_CHECKING:
+    from oakling._types import Scope
 
 __all__ = ("access_logger", "log_access")
 

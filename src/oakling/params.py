@@ -13,9 +13,11 @@ the body, ``UploadFile`` from the form, everything else from the query string.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ("Body", "Cookie", "Depends", "File", "Form", "Header", "Path", "Query")
 

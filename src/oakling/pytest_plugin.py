@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from oakling.app import App
     from oakling.testing import TestClient
 
@@ -50,7 +51,7 @@ def app(request: pytest.FixtureRequest) -> App:
 @pytest.fixture
 def client(app: App) -> Iterator[TestClient]:
     """A ``TestClient`` for ``app`` over ASGI, with the lifespan running."""
-    from oakling.testing import TestClient  # noqa: PLC0415
+    from oakling.testing import TestClient
 
     with TestClient(app) as test_client:
         yield test_client
@@ -59,7 +60,7 @@ def client(app: App) -> Iterator[TestClient]:
 @pytest.fixture
 def wsgi_client(app: App) -> Iterator[TestClient]:
     """A ``TestClient`` for ``app`` over WSGI."""
-    from oakling.testing import TestClient  # noqa: PLC0415
+    from oakling.testing import TestClient
 
     with TestClient(app, wsgi=True) as test_client:
         yield test_client

@@ -68,7 +68,7 @@ class Scaffold:
             name: The route's name for ``url_for``; default: the function's name.
             status: The status of a successful response, e.g. 201.
         """
-        from oakling.views import View, view_handlers  # noqa: PLC0415
+        from oakling.views import View, view_handlers
 
         if isinstance(handler, type) and issubclass(handler, View):
             default_name = name or handler.__name__
@@ -116,9 +116,7 @@ class Scaffold:
         """Register the decorated function for ``PATCH path``."""
         return self.route(path, ["PATCH"], name=name, status=status)
 
-    def delete(
-        self, path: str, *, name: str | None = None, status: int = 200
-    ) -> Callable[[F], F]:
+    def delete(self, path: str, *, name: str | None = None, status: int = 200) -> Callable[[F], F]:
         """Register the decorated function for ``DELETE path``."""
         return self.route(path, ["DELETE"], name=name, status=status)
 

@@ -11,10 +11,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Coroutine, Iterable
-from concurrent.futures import Future
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import unquote
 
 try:
@@ -24,7 +21,13 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
     raise MissingDependency("httpx", extra="testing") from exc
 
-from oakling._types import ASGIApp, Message, Scope, StartResponse, WSGIEnviron
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine, Iterable
+    from concurrent.futures import Future
+    from types import TracebackType
+
+    from oakling._types import ASGIApp, Message, Scope, StartResponse, WSGIEnviron
 
 __all__ = (
     "AsyncTestClient",
@@ -236,7 +239,10 @@ class TestClient(httpx.Client):
             self._portal = None
 
     def websocket_connect(
-        self, path: str, headers: dict[str, str] | None = None, subprotocols: list[str] | None = None
+        self,
+        path: str,
+        headers: dict[str, str] | None = None,
+        subprotocols: list[str] | None = None,
     ) -> WebSocketTestSession:
         """Open a websocket to ``path`` (ASGI only); use it as a context manager."""
         if self._portal is None:
@@ -252,9 +258,7 @@ class AsyncTestClient(httpx.AsyncClient):
 
     __test__ = False
 
-    def __init__(
-        self, app: Any, *, base_url: str = "http://testserver", **kwargs: Any
-    ) -> None:
+    def __init__(self, app: Any, *, base_url: str = "http://testserver", **kwargs: Any) -> None:
         self.app = app
         self._stop: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -314,7 +318,7 @@ class WebSocketTestSession:
             self._task.result(timeout=10)
 
     async def _run(self) -> None:
-        assert self._to_app is not None  # noqa: S101
+        assert self._to_app is not None
         to_app = self._to_app
 
         async def receive() -> Message:
@@ -330,7 +334,7 @@ class WebSocketTestSession:
             raise
 
     def _put(self, message: Message) -> None:
-        assert self._to_app is not None  # noqa: S101
+        assert self._to_app is not None
         self.portal.loop.call_soon_threadsafe(self._to_app.put_nowait, message)
 
     def _get(self, timeout: float = 10) -> Message:
@@ -346,7 +350,7 @@ class WebSocketTestSession:
 
     def send_json(self, data: Any) -> None:
         """Send a JSON text message."""
-        import json  # noqa: PLC0415
+        import json
 
         self.send_text(json.dumps(data))
 
@@ -368,10 +372,10 @@ class WebSocketTestSession:
 
     def receive_json(self) -> Any:
         """Wait for a JSON message."""
-        import json  # noqa: PLC0415
+        import json
 
         message = self.receive()
-        return json.loads(message.get("text") or message.get("bytes"))
+        return json.loads(message.get("text") or message.get("bytes") or "")
 
     def close(self, code: int = 1000) -> None:
         """Close the connection from the client side."""
@@ -379,7 +383,7 @@ class WebSocketTestSession:
         self.close_code = code
 
 
-class WebSocketClosed(Exception):  # noqa: N818 - reads as what happened
+class WebSocketClosed(Exception):
     """The app closed the websocket; ``code`` is its close code."""
 
     def __init__(self, code: int, reason: str = "") -> None:
@@ -390,5 +394,3 @@ class WebSocketClosed(Exception):  # noqa: N818 - reads as what happened
 
 class WebSocketRejected(WebSocketClosed):
     """The app refused the websocket handshake."""
-
-

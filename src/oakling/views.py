@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from oakling.exceptions import ConfigurationError
+
+if typing.TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 __all__ = ("View", "view_handlers")
 
@@ -54,7 +56,7 @@ def _bind(cls: type[View], verb: str) -> Callable[..., Any]:
     hints = typing.get_type_hints(method, include_extras=True)
     hints.pop("self", None)
 
-    handler: Callable[..., Any]
+    handler: Any
     if inspect.iscoroutinefunction(method):
 
         async def handler(**kwargs: Any) -> Any:
@@ -65,9 +67,10 @@ def _bind(cls: type[View], verb: str) -> Callable[..., Any]:
         def handler(**kwargs: Any) -> Any:
             return getattr(cls(), verb)(**kwargs)
 
-    handler.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    handler.__signature__ = signature.replace(parameters=params)
     handler.__annotations__ = hints
     handler.__name__ = f"{cls.__name__}.{verb}"
     handler.__qualname__ = f"{cls.__qualname__}.{verb}"
     handler.__module__ = cls.__module__
-    return handler
+    bound: Callable[..., Any] = handler
+    return bound

@@ -12,7 +12,6 @@ import inspect
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -30,6 +29,8 @@ from oakling.http.response import Response, status_line
 from oakling.logs import log_access
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine, Iterable, Iterator
+
     from oakling._internal.injection import RequestContext
     from oakling._types import Message, Receive, Scope, Send, StartResponse, WSGIEnviron
     from oakling.app import App
@@ -43,11 +44,11 @@ _local = threading.local()
 
 def is_asgi_app(app: Any) -> bool:
     """Guess whether ``app`` speaks ASGI (an async callable) rather than WSGI."""
-    from oakling.app import App  # noqa: PLC0415
+    from oakling.app import App
 
     if isinstance(app, App):
         return True
-    call = app if inspect.isroutine(app) else getattr(type(app), "__call__", None)
+    call = app if inspect.isroutine(app) else type(app).__call__
     return inspect.iscoroutinefunction(call)
 
 
@@ -153,16 +154,7 @@ class WSGIAdapter:
             response = handle_error_sync(None, request, exc, app.error_handlers, settings.debug)
         else:
             if isinstance(route, Endpoint):
-                if self._sync_ok.get(id(route), False):
-                    response, context = respond_sync(
-                        route, request, app.error_handlers, settings.debug
-                    )
-                else:
-                    response, context = run_coroutine(
-                        respond_async(
-                            route, request, _call_directly, app.error_handlers, settings.debug
-                        )
-                    )
+                response, context = self._respond(route, request)
             elif isinstance(route, Response):
                 response = route
             else:
@@ -174,16 +166,22 @@ class WSGIAdapter:
         body = response.to_wsgi(environ, start_response)
 
         def finish() -> None:
-            if context is not None and context.has_cleanup:
-                if context.needs_loop:
-                    run_coroutine(context.close_async())
-                else:
-                    context.close_sync()
-            request.close()
+            _cleanup(context)
+            request.release()
             if settings.access_log:
                 log_access(scope, response.status_code, started)
 
         return _Closing(body, finish)
+
+    def _respond(
+        self, endpoint: Endpoint, request: Request
+    ) -> tuple[Response, RequestContext | None]:
+        app = self.app
+        if self._sync_ok.get(id(endpoint), False):
+            return respond_sync(endpoint, request, app.error_handlers, app.debug)
+        return run_coroutine(
+            respond_async(endpoint, request, _call_directly, app.error_handlers, app.debug)
+        )
 
     def _to_mount(
         self, mount: tuple[str, Any, bool], environ: WSGIEnviron, start_response: StartResponse
@@ -197,6 +195,14 @@ class WSGIAdapter:
             return call_asgi_from_wsgi(target, child, start_response, self.app.limits)
         result: Iterable[bytes] = target(child, start_response)
         return result
+
+
+def _cleanup(context: RequestContext | None) -> None:
+    if context is not None and context.has_cleanup:
+        if context.needs_loop:
+            run_coroutine(context.close_async())
+        else:
+            context.close_sync()
 
 
 def _runs_without_loop(endpoint: Endpoint) -> bool:
@@ -272,7 +278,7 @@ async def call_wsgi_from_asgi(
     limits: Limits,
 ) -> None:
     """Serve an ASGI request with a WSGI app in the thread pool (request body buffered)."""
-    import io  # noqa: PLC0415
+    import io
 
     request = Request(scope, receive, limits=limits)
     try:

@@ -10,10 +10,12 @@ import math
 import sys
 import types
 import uuid
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, Union, get_args, get_origin, is_typeddict
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin, is_typeddict
 
 import msgspec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = (
     "is_model",
@@ -156,4 +158,3 @@ def scalar_converter(tp: Any) -> Callable[[str], Any]:
             raise ValueError(str(exc)) from None
 
     return convert
-

@@ -36,7 +36,9 @@ RunSync = Callable[..., Awaitable[Any]]
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def find_error_handler(endpoint: Endpoint | None, exc: BaseException, app_handlers: dict[Any, Any]) -> Callable[..., Any] | None:
+def find_error_handler(
+    endpoint: Endpoint | None, exc: BaseException, app_handlers: dict[Any, Any]
+) -> Callable[..., Any] | None:
     """Find the handler for ``exc``: by status first, then by class; components first."""
     tables = list(endpoint.hooks.error_handlers) if endpoint is not None else [app_handlers]
     status = exc.status_code if isinstance(exc, HTTPError) else None
@@ -44,10 +46,10 @@ def find_error_handler(endpoint: Endpoint | None, exc: BaseException, app_handle
         if not table:
             continue
         if status is not None and status in table:
-            return table[status]  # type: ignore[no-any-return]
+            return table[status]
         for cls in type(exc).__mro__:
             if cls in table:
-                return table[cls]  # type: ignore[no-any-return]
+                return table[cls]
     return None
 
 
@@ -58,7 +60,11 @@ def default_error_response(request: Request, exc: BaseException, debug: bool) ->
     if isinstance(exc, HTTPError):
         errors = exc.errors if isinstance(exc, ValidationError) else None
         return error_response(
-            exc.status_code, exc.detail, accept=accept, headers=exc.headers, errors=errors,
+            exc.status_code,
+            exc.detail,
+            accept=accept,
+            headers=exc.headers,
+            errors=errors,
             request_id=rid,
         )
     log_unhandled(request, exc)
@@ -141,58 +147,74 @@ async def respond_async(
     error: BaseException | None = None
     try:
         for fn in hooks.before:
-            result = await _maybe_await(fn(request))
-            if result is not None:
-                response = to_response(result)
+            response = await _maybe_await(fn(request))
+            if response is not None:
+                response = to_response(response)
                 break
         if response is None:
+            await _load_body_async(endpoint, request)
             dependant = endpoint.dependant
-            if dependant.body is not None:
-                action = _body_action(request, dependant.body)
-                if action == "form":
-                    await request.form()
-                elif action == "body":
-                    await request.body()
-            elif endpoint.reads_body_for_request and _has_body(request):
-                await request.preload()
             if dependant.path_only:
-                kwargs = request.scope["path_params"]
-                if dependant.is_async:
-                    result = await endpoint.handler(**kwargs)
-                else:
-                    result = await run_sync(endpoint.handler, **kwargs)
+                result = await _call_async(endpoint, request.scope["path_params"], run_sync)
+            elif dependant.any_async:
+                context = RequestContext()
+                kwargs = await solve_async(dependant, request, context, run_sync)
+                result = await _call_async(endpoint, kwargs, run_sync)
             else:
                 context = RequestContext()
-                if dependant.any_async:
-                    kwargs = await solve_async(dependant, request, context, run_sync)
-                    if dependant.is_async:
-                        result = await endpoint.handler(**kwargs)
-                    else:
-                        result = await run_sync(endpoint.handler, **kwargs)
-                else:
-                    result = await run_sync(_call_sync, endpoint, request, context)
+                result = await run_sync(_call_sync, endpoint, request, context)
             response = endpoint.to_response(result)
-    except Exception as exc:  # noqa: BLE001 - the one place every error becomes a response
+    except Exception as exc:  # the one place every handler error becomes a response
         error = exc
         if context is not None:
             context.error = exc
         response = await handle_error_async(endpoint, request, exc, app_handlers, debug)
-    if hooks.after:
-        for fn in hooks.after:
-            try:
-                result = await _maybe_await(fn(request, response))
-            except Exception as exc:  # noqa: BLE001
-                error = exc
-                response = await handle_error_async(endpoint, request, exc, app_handlers, debug)
-                break
-            if result is not None:
-                response = to_response(result)
-    for fn in hooks.teardown:
+    if not hooks.empty:
+        response = await _after_async(endpoint, request, response, error, app_handlers, debug)
+    return response, context
+
+
+async def _after_async(
+    endpoint: Endpoint,
+    request: Request,
+    response: Response,
+    error: BaseException | None,
+    app_handlers: dict[Any, Any],
+    debug: bool,
+) -> Response:
+    for fn in endpoint.hooks.after:
+        try:
+            result = await _maybe_await(fn(request, response))
+        except Exception as exc:
+            error = exc
+            response = await handle_error_async(endpoint, request, exc, app_handlers, debug)
+            break
+        if result is not None:
+            response = to_response(result)
+    for fn in endpoint.hooks.teardown:
         try:
             await _maybe_await(fn(request, error))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log_unhandled(request, exc)
-    return response, context
+    return response
+
+
+async def _load_body_async(endpoint: Endpoint, request: Request) -> None:
+    kind = endpoint.dependant.body
+    if kind is not None:
+        action = _body_action(request, kind)
+        if action == "form":
+            await request.form()
+        elif action == "body":
+            await request.body()
+    elif endpoint.reads_body_for_request and _has_body(request):
+        await request.preload()
+
+
+async def _call_async(endpoint: Endpoint, kwargs: dict[str, Any], run_sync: RunSync) -> Any:
+    if endpoint.dependant.is_async:
+        return await endpoint.handler(**kwargs)
+    return await run_sync(endpoint.handler, **kwargs)
 
 
 async def handle_error_async(
@@ -208,7 +230,7 @@ async def handle_error_async(
     if handler is not None:
         try:
             return to_response(await _maybe_await(handler(request, exc)))
-        except Exception as handler_exc:  # noqa: BLE001
+        except Exception as handler_exc:
             return default_error_response(request, handler_exc, debug)
     return default_error_response(request, exc, debug)
 
@@ -232,45 +254,61 @@ def respond_sync(
     error: BaseException | None = None
     try:
         for fn in hooks.before:
-            result = fn(request)
-            if result is not None:
-                response = to_response(result)
+            response = fn(request)
+            if response is not None:
+                response = to_response(response)
                 break
         if response is None:
-            dependant = endpoint.dependant
-            if dependant.body is not None:
-                action = _body_action(request, dependant.body)
-                if action == "form":
-                    request.read_form()
-                elif action == "body":
-                    request.read_body()
-            if dependant.path_only:
+            _load_body_sync(endpoint, request)
+            if endpoint.dependant.path_only:
                 result = endpoint.handler(**request.scope["path_params"])
             else:
                 context = RequestContext()
                 result = _call_sync(endpoint, request, context)
             response = endpoint.to_response(result)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         error = exc
         if context is not None:
             context.error = exc
         response = handle_error_sync(endpoint, request, exc, app_handlers, debug)
-    if hooks.after:
-        for fn in hooks.after:
-            try:
-                result = fn(request, response)
-            except Exception as exc:  # noqa: BLE001
-                error = exc
-                response = handle_error_sync(endpoint, request, exc, app_handlers, debug)
-                break
-            if result is not None:
-                response = to_response(result)
-    for fn in hooks.teardown:
+    if not hooks.empty:
+        response = _after_sync(endpoint, request, response, error, app_handlers, debug)
+    return response, context
+
+
+def _after_sync(
+    endpoint: Endpoint,
+    request: Request,
+    response: Response,
+    error: BaseException | None,
+    app_handlers: dict[Any, Any],
+    debug: bool,
+) -> Response:
+    for fn in endpoint.hooks.after:
+        try:
+            result = fn(request, response)
+        except Exception as exc:
+            error = exc
+            response = handle_error_sync(endpoint, request, exc, app_handlers, debug)
+            break
+        if result is not None:
+            response = to_response(result)
+    for fn in endpoint.hooks.teardown:
         try:
             fn(request, error)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log_unhandled(request, exc)
-    return response, context
+    return response
+
+
+def _load_body_sync(endpoint: Endpoint, request: Request) -> None:
+    kind = endpoint.dependant.body
+    if kind is not None:
+        action = _body_action(request, kind)
+        if action == "form":
+            request.read_form()
+        elif action == "body":
+            request.read_body()
 
 
 def handle_error_sync(
@@ -286,6 +324,6 @@ def handle_error_sync(
     if handler is not None:
         try:
             return to_response(handler(request, exc))
-        except Exception as handler_exc:  # noqa: BLE001
+        except Exception as handler_exc:
             return default_error_response(request, handler_exc, debug)
     return default_error_response(request, exc, debug)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from oakling._internal.injection import Dependant
 from oakling.http.response import (
     HTMLResponse,
     JSONResponse,
@@ -15,6 +13,9 @@ from oakling.http.response import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from oakling._internal.injection import Dependant
     from oakling.component import Component
 
 __all__ = ("Endpoint", "Hooks", "to_response")
@@ -63,7 +64,7 @@ class Endpoint:
 _OCTET = "application/octet-stream"
 
 
-def to_response(result: Any, status: int = 200) -> Response:  # noqa: PLR0911
+def to_response(result: Any, status: int = 200) -> Response:
     """Turn a handler's return value into a ``Response``.
 
     ``Response`` as is; ``str`` → HTML; ``bytes`` → octet-stream; ``None`` → 204

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from oakling._types import Scope
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from oakling._types import Scope
 
 __all__ = ("HostValidator", "ProxyResolver", "request_id_for", "split_host")
 
@@ -46,7 +48,9 @@ class ProxyResolver:
     """Applies ``X-Forwarded-*`` headers when the direct peer is a trusted proxy."""
 
     def __init__(self, trusted: Iterable[str]) -> None:
-        self.networks = [ipaddress.ip_network(t.strip(), strict=False) for t in trusted if t.strip()]
+        self.networks = [
+            ipaddress.ip_network(t.strip(), strict=False) for t in trusted if t.strip()
+        ]
 
     def _trusted(self, address: str) -> bool:
         try:
@@ -85,9 +89,10 @@ def request_id_for(scope: dict[str, Any] | Any) -> str:
     """Return the client's ``X-Request-ID`` when sane, else a new random id."""
     for key, value in scope["headers"]:
         if key == b"x-request-id":
-            if 0 < len(value) <= 128 and value.replace(b"-", b"").replace(b"_", b"").replace(
-                b".", b""
-            ).isalnum():
-                return value.decode("ascii")
+            if (
+                0 < len(value) <= 128
+                and value.replace(b"-", b"").replace(b"_", b"").replace(b".", b"").isalnum()
+            ):
+                return str(value.decode("ascii"))
             break
     return secrets.token_hex(8)

@@ -8,6 +8,7 @@ fills the arguments; every bad value is collected so a 422 lists them all.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
 import typing
@@ -18,7 +19,6 @@ from typing import Annotated, Any, get_args, get_origin
 import msgspec
 
 from oakling._internal.convert import (
-    is_model,
     is_pydantic,
     is_scalar,
     scalar_converter,
@@ -155,16 +155,12 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
     raw.pop("return", None)
     namespace = {**getattr(target, "__globals__", {})}
     namespace.update(_caller_locals())
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         namespace.update(inspect.getclosurevars(target).nonlocals)
-    except (TypeError, ValueError):
-        pass
     hints: dict[str, Any] = {}
     for name, annotation in raw.items():
         try:
-            hints[name] = (
-                eval(annotation, namespace) if isinstance(annotation, str) else annotation  # noqa: S307
-            )
+            hints[name] = eval(annotation, namespace) if isinstance(annotation, str) else annotation
         except NameError as exc:
             raise ConfigurationError(
                 f"Cannot resolve the annotation of parameter {name!r} of "
@@ -213,7 +209,8 @@ def analyse(
     dependant = Dependant(
         call=fn,
         params=params,
-        is_async=inspect.iscoroutinefunction(unwrapped) or inspect.iscoroutinefunction(
+        is_async=inspect.iscoroutinefunction(unwrapped)
+        or inspect.iscoroutinefunction(
             getattr(fn, "__call__", None)  # noqa: B004
         ),
         is_generator=inspect.isgeneratorfunction(unwrapped),
@@ -249,7 +246,7 @@ def _markers(annotation: Any) -> tuple[Any, list[Any]]:
     return annotation, []
 
 
-def _param(  # noqa: C901, PLR0911
+def _param(  # noqa: C901
     fn: Callable[..., Any],
     parameter: inspect.Parameter,
     annotation: Any,
@@ -263,7 +260,9 @@ def _param(  # noqa: C901, PLR0911
         marker, default = default, _MISSING
     if isinstance(marker, Depends):
         sub = analyse(marker.dependency, path_params, request_types=request_types)
-        return Param(name, "depends", name, base, default, dependant=sub, use_cache=marker.use_cache)
+        return Param(
+            name, "depends", name, base, default, dependant=sub, use_cache=marker.use_cache
+        )
     if isinstance(base, type) and issubclass(base, request_types):
         return Param(name, "request", name, base, default)
     alias = getattr(marker, "alias", None)
@@ -282,7 +281,7 @@ def _param(  # noqa: C901, PLR0911
         return _scalar_param(fn, name, "query", alias or name, base, default)
     if isinstance(marker, Form):
         return _scalar_param(fn, name, "form", alias or name, base, default)
-    from oakling.http.multipart import UploadFile  # noqa: PLC0415
+    from oakling.http.multipart import UploadFile
 
     inner = strip_optional(base)[0]
     many = get_origin(inner) in (list, tuple) and UploadFile in get_args(inner)
@@ -350,8 +349,10 @@ def _list_fields(tp: Any) -> frozenset[str]:
     return frozenset(
         f.encode_name
         for f in fields
-        if isinstance(f.type, msgspec.inspect.ListType | msgspec.inspect.SetType)
-        or isinstance(f.type, msgspec.inspect.VarTupleType)
+        if isinstance(
+            f.type,
+            (msgspec.inspect.ListType | msgspec.inspect.SetType, msgspec.inspect.VarTupleType),
+        )
     )
 
 
@@ -400,7 +401,7 @@ def _raw_value(param: Param, request: Request) -> Any:
     return form.getlist(param.key) if param.many else form.get(param.key)
 
 
-def _extract(param: Param, request: Request, errors: list[dict[str, Any]]) -> Any:  # noqa: C901
+def _extract(param: Param, request: Request, errors: list[dict[str, Any]]) -> Any:
     source = param.source
     if source == "path":
         value = request.scope["path_params"][param.name]
@@ -438,7 +439,7 @@ def _extract_body(param: Param, request: Request, errors: list[dict[str, Any]]) 
             errors.append({"loc": ["body"], "msg": "Field required", "type": "missing"})
             return None
         return param.default
-    assert param.decode is not None  # noqa: S101 - set for every body param by _body_param
+    assert param.decode is not None
     try:
         return param.decode(request)
     except msgspec.ValidationError as exc:

@@ -12,7 +12,7 @@ __all__ = ("SameSite", "format_set_cookie", "parse_cookie_header")
 SameSite = Literal["lax", "strict", "none"]
 
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_COOKIE_VALUE = re.compile(r'^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$')
+_COOKIE_VALUE = re.compile(r"^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$")
 
 
 def parse_cookie_header(header: str) -> dict[str, str]:
@@ -37,7 +37,7 @@ def parse_cookie_header(header: str) -> dict[str, str]:
     return cookies
 
 
-def format_set_cookie(  # noqa: PLR0913
+def format_set_cookie(
     name: str,
     value: str = "",
     *,
@@ -50,7 +50,7 @@ def format_set_cookie(  # noqa: PLR0913
     samesite: SameSite | None = "lax",
     partitioned: bool = False,
 ) -> str:
-    """Build a ``Set-Cookie`` header value.
+    r"""Build a ``Set-Cookie`` header value.
 
     Raises:
         ValueError: ``name`` is not a token or ``value`` holds characters a cookie
@@ -68,9 +68,7 @@ def format_set_cookie(  # noqa: PLR0913
     if max_age is not None:
         parts.append(f"Max-Age={int(max_age)}")
     if expires is not None:
-        when = (
-            datetime.fromtimestamp(expires, UTC) if isinstance(expires, int | float) else expires
-        )
+        when = datetime.fromtimestamp(expires, UTC) if isinstance(expires, int | float) else expires
         parts.append(f"Expires={format_datetime(when.astimezone(UTC), usegmt=True)}")
     if domain:
         parts.append(f"Domain={domain}")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from urllib.parse import parse_qsl
 
-from oakling._types import RawHeaders
+if TYPE_CHECKING:
+    from oakling._types import RawHeaders
 
 __all__ = ("Headers", "MultiDict", "MutableHeaders", "QueryParams", "State")
 

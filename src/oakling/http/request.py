@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -14,6 +13,8 @@ from oakling.http.limits import Limits
 from oakling.http.url import URL
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Iterator
+
     from oakling._types import Receive, Scope
     from oakling.http.multipart import FormData
 
@@ -144,11 +145,12 @@ class Request:
             return str(host)
         for key, value in self.scope["headers"]:
             if key == b"host":
-                return value.decode("latin-1")
+                return str(value.decode("latin-1"))
         server = self.scope.get("server")
         if server:
             default = 443 if self.is_secure else 80
-            return server[0] if server[1] in (default, None) else f"{server[0]}:{server[1]}"
+            name = str(server[0])
+            return name if server[1] in (default, None) else f"{name}:{server[1]}"
         return "localhost"
 
     @property
@@ -223,8 +225,8 @@ class Request:
             raise RuntimeError("The request body was already consumed by stream()")
         if self._receive is None:
             if self._wsgi_input is not None:
-                for chunk in self.iter_body(limit):
-                    yield chunk
+                for piece in self.iter_body(limit):
+                    yield piece
             else:
                 self._declared_length(limit)
             return
@@ -258,7 +260,7 @@ class Request:
             self._body = b"".join(chunks)
         return self._body
 
-    async def json(self, type: Any = Any) -> Any:  # noqa: A002
+    async def json(self, type: Any = Any) -> Any:
         """Decode the body as JSON; with ``type``, validate it too (msgspec).
 
         Raises:
@@ -269,7 +271,7 @@ class Request:
     async def form(self) -> FormData:
         """Parse an urlencoded or multipart body (files spooled to disk when large)."""
         if self._form is None:
-            from oakling.http.multipart import FormParser  # noqa: PLC0415
+            from oakling.http.multipart import FormParser
 
             parser = FormParser(self.headers.get("content-type", ""), self.limits)
             async for chunk in self.stream(self._form_limit()):
@@ -309,14 +311,14 @@ class Request:
             self._body = b"".join(self.iter_body())
         return self._body
 
-    def read_json(self, type: Any = Any) -> Any:  # noqa: A002
+    def read_json(self, type: Any = Any) -> Any:
         """Decode the body as JSON, blocking; the sync twin of ``json()``."""
         return decode_json(self.read_body(), type, self.limits.max_json_depth)
 
     def read_form(self) -> FormData:
         """Parse a form body, blocking; the sync twin of ``form()``."""
         if self._form is None:
-            from oakling.http.multipart import FormParser  # noqa: PLC0415
+            from oakling.http.multipart import FormParser
 
             parser = FormParser(self.headers.get("content-type", ""), self.limits)
             for chunk in self.iter_body(self._form_limit()):
@@ -324,7 +326,7 @@ class Request:
             self._form = parser.finish()
         return self._form
 
-    def close(self) -> None:
+    def release(self) -> None:
         """Release what the request holds (spooled upload files)."""
         if self._form is not None:
             self._form.close()
@@ -361,7 +363,7 @@ def _read_wsgi_input(stream: Any, length: int | None, limit: int) -> Iterator[by
         yield chunk
 
 
-def decode_json(body: bytes, type: Any = Any, max_depth: int = 64) -> Any:  # noqa: A002
+def decode_json(body: bytes, type: Any = Any, max_depth: int = 64) -> Any:
     """Decode JSON bytes (and validate against ``type``), raising 400/422 on bad input."""
     if not body:
         raise BadRequest("Request body is empty; expected JSON")
@@ -369,7 +371,7 @@ def decode_json(body: bytes, type: Any = Any, max_depth: int = 64) -> Any:  # no
     try:
         return msgspec.json.decode(body, type=type)
     except msgspec.ValidationError as exc:
-        from oakling.exceptions import ValidationError  # noqa: PLC0415
+        from oakling.exceptions import ValidationError
 
         raise ValidationError([validation_error_item(str(exc), "body")]) from None
     except msgspec.DecodeError as exc:

@@ -7,17 +7,20 @@ same object serves both interfaces.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import msgspec
 
-from oakling._types import RawHeaders, Receive, Scope, Send, StartResponse, WSGIEnviron
 from oakling.http.cookies import SameSite, format_set_cookie
 from oakling.http.datastructures import MutableHeaders
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import datetime
+
+    from oakling._types import RawHeaders, Receive, Scope, Send, StartResponse, WSGIEnviron
 
 __all__ = (
     "HTMLResponse",

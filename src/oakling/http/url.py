@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlencode, urlsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ("URL",)
 
@@ -17,6 +19,7 @@ class URL(str):
     _parts: SplitResult
 
     def __new__(cls, url: str = "") -> URL:
+        """Parse ``url`` once; its parts are then attributes."""
         self = super().__new__(cls, url)
         self._parts = urlsplit(url)
         return self
@@ -56,7 +59,7 @@ class URL(str):
         """The part after ``#``."""
         return self._parts.fragment
 
-    def replace(self, **parts: str) -> URL:
+    def copy_with(self, **parts: str) -> URL:
         """Return a copy with some of ``scheme, netloc, path, query, fragment`` changed."""
         return URL(self._parts._replace(**parts).geturl())
 
@@ -67,4 +70,4 @@ class URL(str):
             return self
         extra = urlencode(merged, doseq=True)
         query = f"{self.query}&{extra}" if self.query else extra
-        return self.replace(query=query)
+        return self.copy_with(query=query)

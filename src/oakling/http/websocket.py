@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -14,6 +13,8 @@ from oakling.http.request import Request
 from oakling.http.response import json_encode
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from oakling._types import Message, Receive, Scope, Send
     from oakling.app import App
 
@@ -53,20 +54,22 @@ class WebSocket(Request):
         self, subprotocol: str | None = None, headers: dict[str, str] | None = None
     ) -> None:
         """Complete the handshake (waits for the client's connect message first)."""
-        assert self._receive is not None  # noqa: S101 - websockets always have receive
+        assert self._receive is not None
         if self.state_ is not WebSocketState.CONNECTING:
             raise RuntimeError("accept() called twice")
         message = await self._receive()
         if message["type"] != "websocket.connect":
             raise WebSocketDisconnect(message.get("code", 1006))
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+        raw = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()
+        ]
         await self._send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": raw})
         self.state_ = WebSocketState.CONNECTED
 
     async def _receive_message(self) -> Message:
         if self.state_ is not WebSocketState.CONNECTED:
             raise RuntimeError("The websocket is not connected: call accept() first")
-        assert self._receive is not None  # noqa: S101
+        assert self._receive is not None
         message = await self._receive()
         if message["type"] == "websocket.disconnect":
             self.state_ = WebSocketState.CLOSED
@@ -95,7 +98,7 @@ class WebSocket(Request):
             raise WebSocketDisconnect(1003, "Expected a binary message")
         return bytes(data)
 
-    async def receive_json(self, type: Any = Any) -> Any:  # noqa: A002
+    async def receive_json(self, type: Any = Any) -> Any:
         """Wait for a JSON message (text or bytes); invalid JSON closes with 1007."""
         message = await self._receive_message()
         data = message.get("text") or message.get("bytes") or b""
@@ -143,7 +146,7 @@ class WebSocket(Request):
 
 async def serve_websocket(app: App, scope: Scope, receive: Receive, send: Send) -> None:
     """Route a websocket connection to its handler."""
-    from oakling._internal.injection import RequestContext, solve_async  # noqa: PLC0415
+    from oakling._internal.injection import RequestContext, solve_async
 
     scope["app"] = app
     websocket = WebSocket(scope, receive, send, limits=app.limits)
@@ -164,7 +167,7 @@ async def serve_websocket(app: App, scope: Scope, receive: Receive, send: Send) 
         await endpoint.handler(**kwargs)
     except WebSocketDisconnect:
         pass
-    except Exception as exc:  # noqa: BLE001 - a handler error closes the socket, logged once
+    except Exception as exc:
         if not isinstance(exc, OaklingError) or getattr(exc, "status_code", 500) >= 500:
             logger.error("Unhandled %s in websocket %s", type(exc).__name__, path, exc_info=exc)
         await websocket.close(1011 if websocket.state_ is WebSocketState.CONNECTED else 1008)

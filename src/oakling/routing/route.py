@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from oakling.exceptions import ConfigurationError, NoRouteFound
 from oakling.routing.converters import CONVERTERS, Converter
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ("PathPattern", "path_param_names")
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from oakling.exceptions import ConfigurationError, NoRouteFound
 from oakling.routing.converters import CONVERTERS, Converter
 from oakling.routing.route import PathPattern
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
 
 __all__ = ("Match", "PathEntry", "RouteInfo", "Router")
 
@@ -153,7 +155,9 @@ class Router(Generic[E]):
             if endpoint is not None:
                 count = len(entry.pattern.param_names)
                 try:
-                    return Match(endpoint, entry.pattern.convert(found.groups()[index : index + count]))
+                    return Match(
+                        endpoint, entry.pattern.convert(found.groups()[index : index + count])
+                    )
                 except ValueError:
                     pass
             return self._slow_lookup(method, path)
