@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import time
@@ -25,7 +24,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from harness import report  # noqa: E402
-from harness.measure import Budget, measure_floor, measure_target  # noqa: E402
+from harness.measure import Budget, measure_floor, measure_target, summarize  # noqa: E402
+from harness.quiet import wait_for_quiet  # noqa: E402
 from harness.startup import STARTUP_TARGETS, StartupResult, heaviest_imports  # noqa: E402
 from harness.startup import measure as measure_startup  # noqa: E402
 from harness.targets import TARGETS, find  # noqa: E402
@@ -74,7 +74,9 @@ def worker_main(key: str, budget_json: str) -> None:
     sys.stdout.flush()
 
 
-def run_all(keys: list[str], budget: Budget, rounds: int) -> tuple[report.Results, dict[str, Any]]:
+def run_all(
+    keys: list[str], budget: Budget, rounds: int, max_wait: float
+) -> tuple[report.Results, dict[str, Any]]:
     """Run every target once per round (alternating order); merge rounds per case.
 
     Several short rounds spread over the run are more robust to a burst of noise from
@@ -82,12 +84,15 @@ def run_all(keys: list[str], budget: Budget, rounds: int) -> tuple[report.Result
     """
     per_key: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
     floors: list[dict[str, Any]] = []
+    deadline = time.monotonic() + max_wait
     for index in range(rounds):
         print(f"round {index + 1}/{rounds}", file=sys.stderr)
+        wait_for_quiet(deadline - time.monotonic())
         floors.append(run_worker(FLOOR, budget))
         for key in keys if index % 2 == 0 else list(reversed(keys)):
+            quiet = wait_for_quiet(deadline - time.monotonic())
             start = time.perf_counter()
-            per_key[key].append(run_worker(key, budget))
+            per_key[key].append({**run_worker(key, budget), "started_quiet": quiet})
             status = "error" if per_key[key][-1].get("error") else "ok"
             print(f"  {key:<18} {status} ({time.perf_counter() - start:.1f}s)", file=sys.stderr)
     return {key: merge_rounds(reports) for key, reports in per_key.items()}, merge_floors(floors)
@@ -99,20 +104,22 @@ def merge_rounds(reports: list[dict[str, Any]]) -> dict[str, Any]:
         if rep.get("error"):
             return rep
     merged: dict[str, Any] = {**reports[0], "rounds": len(reports), "cases": []}
+    merged["started_quiet"] = sum(bool(rep.get("started_quiet", True)) for rep in reports)
     for cases in zip(*(rep["cases"] for rep in reports), strict=True):
         failed = [case for case in cases if case.get("error")]
         if failed:
             merged["cases"].append(failed[0])
             continue
         samples = [us for case in cases for us in case["samples_us"]]
+        shares = [share for case in cases for share in case["cpu_share"]]
         merged["cases"].append(
             {
                 "case": cases[0]["case"],
                 "error": None,
                 "n": [case["n"] for case in cases],
                 "samples_us": samples,
-                "min_us": min(samples),
-                "median_us": statistics.median(samples),
+                "cpu_share": shares,
+                **summarize(samples, shares),
             }
         )
     return merged
@@ -162,6 +169,7 @@ def render(
         "",
         report.table("wsgi", results),
     ]
+    parts += ["", *report.noise_lines(results)]
     if failures := report.failures(results):
         parts += ["", "### Failed checks", "", *failures]
     if startup is not None:
@@ -188,6 +196,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", help="comma-separated targets, e.g. asgi:oakling,wsgi:flask")
     parser.add_argument("--quick", action="store_true", help="short run for a smoke test")
     parser.add_argument("--rounds", type=int, default=2, help="rounds over all apps (default 2)")
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=120,
+        help="total seconds to spend waiting for an idle machine (default 120)",
+    )
     parser.add_argument("--no-startup", action="store_true", help="skip start-up measurements")
     parser.add_argument("--json", type=Path, help="also dump raw results to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -206,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     rounds = 1 if args.quick else args.rounds
     keys = args.only.split(",") if args.only else [t.key for t in TARGETS]
     print(f"benchmarking {len(keys)} apps ...", file=sys.stderr)
-    results, floor = run_all(keys, budget, rounds)
+    results, floor = run_all(keys, budget, rounds, args.max_wait)
+    if not args.no_startup:
+        wait_for_quiet(30)
     startup, imports = (None, []) if args.no_startup else run_startup(3 if args.quick else 10)
     section = render(results, floor, startup, imports, budget, rounds)
     print(section)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from harness.targets import Target
 
 Response = tuple[int, list[tuple[bytes, bytes]], bytes]
+MIN_CPU_SHARE = 0.95
 
 
 @dataclass(slots=True)
@@ -39,19 +40,36 @@ class CaseResult:
     error: str | None = None
     n: int = 0
     samples_us: list[float] = field(default_factory=list)
+    cpu_share: list[float] = field(default_factory=list)
 
     @property
     def best_us(self) -> float:
         """Minimum over repeats of the mean µs/request."""
-        return min(self.samples_us)
+        return float(summarize(self.samples_us, self.cpu_share)["min_us"])
 
     def as_json(self) -> dict[str, Any]:
         """Serialisable form, with min and median precomputed."""
         data = asdict(self)
         if self.samples_us:
-            data["min_us"] = min(self.samples_us)
-            data["median_us"] = statistics.median(self.samples_us)
+            data.update(summarize(self.samples_us, self.cpu_share))
         return data
+
+
+def summarize(samples_us: list[float], cpu_share: list[float]) -> dict[str, Any]:
+    """Min and median over the repeats that had the CPU to themselves.
+
+    A repeat whose process CPU time is under MIN_CPU_SHARE of its wall time was
+    descheduled (something else ran on the machine) and is dropped, unless all were:
+    then every repeat counts and the result is flagged noisy.
+    """
+    clean = [us for us, share in zip(samples_us, cpu_share, strict=True) if share >= MIN_CPU_SHARE]
+    used = clean or samples_us
+    return {
+        "min_us": min(used),
+        "median_us": statistics.median(used),
+        "clean_repeats": len(clean),
+        "noisy": not clean,
+    }
 
 
 class Driver:
@@ -160,10 +178,11 @@ def _time(result: CaseResult, case: Case, many: Callable[[int], Response], budge
     result.n = max(20, round(budget.repeat_seconds / per_request))
     for _ in range(budget.repeats):
         gc.collect()
-        start = time.perf_counter_ns()
+        cpu_start, start = time.process_time_ns(), time.perf_counter_ns()
         last = many(result.n)
         elapsed = time.perf_counter_ns() - start
         result.samples_us.append(elapsed / result.n / 1000)
+        result.cpu_share.append((time.process_time_ns() - cpu_start) / elapsed)
         error = check(case, *last)
         if error is not None:
             result.error = f"a timed request went wrong: {error}"

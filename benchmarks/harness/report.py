@@ -33,7 +33,7 @@ def _cell(case: dict[str, Any] | None) -> str:
         return NA
     if case.get("error"):
         return "FAIL"
-    return f"{case['min_us']:.1f}"
+    return f"{case['min_us']:.1f}" + ("*" if case.get("noisy") else "")
 
 
 def _case_map(report: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -195,3 +195,27 @@ def write_readme(readme: Path, section: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     readme.write_text(text)
+
+
+def noise_lines(results: Results) -> list[str]:
+    """How many timed repeats were kept, and which apps ran on a busy machine."""
+    kept = total = 0
+    busy = []
+    for key, rep in results.items():
+        if rep.get("error"):
+            continue
+        for case in rep["cases"]:
+            total += len(case.get("samples_us", ()))
+            kept += case.get("clean_repeats", 0)
+        if rep.get("started_quiet", rep.get("rounds", 1)) < rep.get("rounds", 1):
+            busy.append(key)
+    lines = [
+        f"- Repeats kept: {kept} of {total}; a repeat whose process CPU time was under 95% of "
+        "its wall time (descheduled: something else ran) is dropped. `*` marks a cell with "
+        "no clean repeat (all counted)."
+    ]
+    if busy:
+        lines.append(
+            f"- Started while the machine was busy (waited the maximum): {', '.join(busy)}"
+        )
+    return lines
