@@ -112,6 +112,7 @@ def merge_rounds(reports: list[dict[str, Any]]) -> dict[str, Any]:
             continue
         samples = [us for case in cases for us in case["samples_us"]]
         shares = [share for case in cases for share in case["cpu_share"]]
+        others = [cpu for case in cases for cpu in case["others_cpu"]]
         merged["cases"].append(
             {
                 "case": cases[0]["case"],
@@ -119,7 +120,8 @@ def merge_rounds(reports: list[dict[str, Any]]) -> dict[str, Any]:
                 "n": [case["n"] for case in cases],
                 "samples_us": samples,
                 "cpu_share": shares,
-                **summarize(samples, shares),
+                "others_cpu": others,
+                **summarize(samples, shares, others),
             }
         )
     return merged
@@ -215,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker_main(args.worker, args.budget or "{}")
         return 0
-    quick = Budget(repeats=3, repeat_seconds=0.03, warmup_seconds=0.02)
+    quick = Budget(repeats=3, max_repeats=3, repeat_seconds=0.03, warmup_seconds=0.02)
     budget = quick if args.quick else Budget()
     rounds = 1 if args.quick else args.rounds
     keys = args.only.split(",") if args.only else [t.key for t in TARGETS]

@@ -12,9 +12,14 @@ BUSY_CPUS = 0.3
 
 def busy_cpus(interval: float = 0.5) -> float:
     """How many CPUs' worth of work the whole machine did over `interval` seconds."""
-    before = _cpu_times()
+    before = cpu_times()
     time.sleep(interval)
-    after = _cpu_times()
+    return busy_since(before)
+
+
+def busy_since(before: tuple[int, int]) -> float:
+    """CPUs' worth of work the whole machine did since `before` (from cpu_times())."""
+    after = cpu_times()
     total = after[0] - before[0]
     idle = after[1] - before[1]
     if total <= 0:
@@ -22,7 +27,7 @@ def busy_cpus(interval: float = 0.5) -> float:
     return (total - idle) / total * (os.cpu_count() or 1)
 
 
-def _cpu_times() -> tuple[int, int]:
+def cpu_times() -> tuple[int, int]:
     """(total, idle + iowait) jiffies from the aggregate line of /proc/stat."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return sum(fields[:8]), fields[3] + fields[4]

@@ -210,9 +210,10 @@ def noise_lines(results: Results) -> list[str]:
         if rep.get("started_quiet", rep.get("rounds", 1)) < rep.get("rounds", 1):
             busy.append(key)
     lines = [
-        f"- Repeats kept: {kept} of {total}; a repeat whose process CPU time was under 95% of "
-        "its wall time (descheduled: something else ran) is dropped. `*` marks a cell with "
-        "no clean repeat (all counted)."
+        f"- Repeats kept: {kept} of {total}. A repeat is dropped when the process was "
+        "descheduled (CPU time under 95% of wall time) or other processes used over 0.3 CPUs "
+        "meanwhile (`/proc/stat`); up to 12 repeats per case and round are taken to get 3 "
+        "clean ones. `*` marks a cell with no clean repeat (all counted)."
     ]
     if busy:
         lines.append(
