@@ -16,7 +16,7 @@ __all__ = ("cli", "main")
 
 def main() -> None:
     """Run the ``oakling`` command line (the console script's entry point)."""
-    from oakling.cli.commands import cli  # noqa: PLC0415
+    from oakling.cli.commands import cli
 
     cli.main(prog_name="oakling")
 
@@ -24,7 +24,7 @@ def main() -> None:
 def __getattr__(name: str) -> Any:
     # NOTE: lazy so that server workers importing ``oakling.cli._target`` skip click.
     if name == "cli":
-        from oakling.cli.commands import cli  # noqa: PLC0415
+        from oakling.cli.commands import cli
 
         return cli
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from oakling.cli.discovery import DiscoveryError, load_app
+from oakling.cli.discovery import DiscoveryError, LoadedApp, load_app
 
 if TYPE_CHECKING:
     from oakling.app import App
@@ -37,25 +39,35 @@ class ScriptInfo:
 
     app_target: str | None = None
     debug: bool = False
-    target: str | None = None
-    """The resolved ``module:attr`` once the app is loaded."""
-    _app: App | None = field(default=None, repr=False)
+    _loaded: LoadedApp | None = field(default=None, repr=False)
 
-    def load_app(self) -> App:
+    def load(self) -> LoadedApp:
         """Find and import the app once, or fail with a clear message (exit 2)."""
-        if self._app is not None:
-            return self._app
+        if self._loaded is not None:
+            return self._loaded
         try:
-            loaded = load_app(self.app_target)
+            self._loaded = load_app(self.app_target)
         except DiscoveryError as exc:
             message = str(exc)
             if exc.cause is not None and self.debug:
-                click.echo("".join(traceback.format_exception(exc.cause)).rstrip(), err=True)
+                click.echo(_format_traceback(exc.cause), err=True)
             elif exc.cause is not None:
                 message += "\n(run `oakling --debug ...` to see the traceback)"
             raise CLIError(message) from None
-        self._app, self.target = loaded.app, loaded.target
-        return loaded.app
+        return self._loaded
+
+    def load_app(self) -> App:
+        """The app itself; see ``load``."""
+        return self.load().app
+
+
+def _format_traceback(exc: BaseException) -> str:
+    """Format ``exc``'s traceback without the frames of discovery and importlib."""
+    internal = (str(Path(__file__).parent), str(Path(importlib.__file__).parent), "<frozen ")
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(internal):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
 
 
 pass_info = click.make_pass_decorator(ScriptInfo, ensure=True)

@@ -46,7 +46,8 @@ def deploy_issues(settings: Settings) -> list[Issue]:
                 "deploy.E001",
                 "Debug mode is on: error pages show tracebacks and settings, and "
                 "start-up checks are relaxed.",
-                "Unset OAKLING_DEBUG (or set OAKLING_DEBUG=0) in production.",
+                "Set OAKLING_DEBUG=0 (or leave it unset) in production, in the environment "
+                "and in .env.",
             )
         )
     issues.extend(_secret_key_issues(settings))
@@ -110,8 +111,7 @@ def _host_issues(settings: Settings) -> list[Issue]:
                 "Allowed hosts contain '*': the app answers to any Host header, which "
                 "enables host-header poisoning of absolute URLs (password-reset links, "
                 "redirects) and cache poisoning.",
-                "Set OAKLING_ALLOWED_HOSTS to your domain names, e.g. "
-                "'example.com,.example.org'.",
+                "Set OAKLING_ALLOWED_HOSTS to your domain names, e.g. 'example.com,.example.org'.",
             )
         ]
     if hosts <= _LOCAL_HOSTS:

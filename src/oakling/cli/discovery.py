@@ -123,7 +123,7 @@ def _module_name(spec: str, folder: Path) -> str:
 
 def _import(name: str, folder: Path) -> Any:
     try:
-        return importlib.import_module(name)
+        module = importlib.import_module(name)
     except ModuleNotFoundError as exc:
         # NOTE: the module itself (or a package on its path) is missing, as opposed
         # to the module importing something that is missing.
@@ -140,6 +140,21 @@ def _import(name: str, folder: Path) -> Any:
         ) from exc
     except Exception as exc:  # NOTE: the user's module may raise anything at import
         raise DiscoveryError(_failed(name, exc), cause=exc) from exc
+    _check_not_shadowed(module, name, folder)
+    return module
+
+
+def _check_not_shadowed(module: Any, name: str, folder: Path) -> None:
+    """Refuse a module of the same name imported from elsewhere (``site``, ``test``...)."""
+    expected = folder / f"{name}.py"
+    found = getattr(module, "__file__", None)
+    if "." in name or not expected.is_file() or found is None:
+        return
+    if Path(found).resolve() != expected.resolve():
+        raise DiscoveryError(
+            f"The module name {name!r} is taken: it was imported from {found}, not from "
+            f"{expected}. Rename your file (e.g. to app.py)."
+        )
 
 
 def _failed(name: str, exc: BaseException) -> str:
@@ -147,7 +162,7 @@ def _failed(name: str, exc: BaseException) -> str:
 
 
 def _from_attr(module: Any, module_name: str, attr: str) -> App:
-    from oakling.app import App  # noqa: PLC0415 - keeps this module's import light
+    from oakling.app import App
 
     call = attr.endswith("()")
     name = attr.removesuffix("()").strip()
@@ -172,8 +187,7 @@ def _from_attr(module: Any, module_name: str, attr: str) -> App:
         if _takes_no_arguments(value):
             raise DiscoveryError(_called(module_name, name, exc), cause=exc) from exc
         raise DiscoveryError(
-            f"{module_name}:{name}() must be callable without arguments to build the app: "
-            f"{exc}"
+            f"{module_name}:{name}() must be callable without arguments to build the app: {exc}"
         ) from None
     except Exception as exc:  # NOTE: the user's factory may raise anything
         raise DiscoveryError(_called(module_name, name, exc), cause=exc) from exc
@@ -199,7 +213,7 @@ def _takes_no_arguments(fn: Any) -> bool:
 
 
 def _apps_in(module: Any) -> list[str]:
-    from oakling.app import App  # noqa: PLC0415
+    from oakling.app import App
 
     return [key for key, value in vars(module).items() if isinstance(value, App)]
 
@@ -208,5 +222,9 @@ def _describe(value: object) -> str:
     if value is None:
         return "None"
     kind = type(value)
-    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
     return f"a value of type {name}"

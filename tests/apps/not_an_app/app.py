@@ -1,0 +1,1 @@
+app = {"this": "is a dict, not an App"}

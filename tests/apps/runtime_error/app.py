@@ -1,0 +1,4 @@
+from oakling import App
+
+app = App()
+raise RuntimeError("the database is down")
