@@ -13,6 +13,7 @@ from oakling.exceptions import (
     Unauthorized,
     ValidationError,
 )
+from oakling.http.files import FileResponse
 from oakling.http.request import Request
 from oakling.http.response import (
     HTMLResponse,
@@ -21,6 +22,7 @@ from oakling.http.response import (
     RedirectResponse,
     Response,
 )
+from oakling.http.streaming import StreamingResponse
 from oakling.params import Body, Cookie, Depends, File, Form, Header, Path, Query
 from oakling.views import View
 
@@ -32,6 +34,7 @@ __all__ = (
     "Cookie",
     "Depends",
     "File",
+    "FileResponse",
     "Forbidden",
     "Form",
     "HTMLResponse",
@@ -46,6 +49,7 @@ __all__ = (
     "Request",
     "Response",
     "Settings",
+    "StreamingResponse",
     "Unauthorized",
     "ValidationError",
     "View",

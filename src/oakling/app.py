@@ -19,10 +19,11 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
-from oakling._internal.dispatch import handle_error_async, respond_async
+from oakling._internal.dispatch import NO_DEPS, handle_error_async, respond_async
+from oakling._internal.endpoint import to_response
 from oakling._internal.endpoint import Endpoint, Hooks
 from oakling._internal.hosts import HostValidator, ProxyResolver, request_id_for
-from oakling._internal.injection import analyse
+from oakling._internal.injection import analyse, solve_sync
 from oakling.component import Component, normalise_prefix
 from oakling.config import INSECURE_SECRET_KEYS, Settings
 from oakling.exceptions import BadRequest, ConfigurationError, HTTPError, NotFound
@@ -85,6 +86,7 @@ class App(Scaffold):
         self._executor: ThreadPoolExecutor | None = None
         self._exit_stack: AsyncExitStack | None = None
         self._started = False
+        self._direct = False
         self._configure()
         self.on_change(self._invalidate)
 
@@ -192,6 +194,7 @@ class App(Scaffold):
 
     def _invalidate(self) -> None:
         self._stack = None
+        self._direct = False
 
     def url_for(self, name: str, /, **params: Any) -> str:
         """Return the path of route ``name``; params not in the path go in the query string.
@@ -211,10 +214,12 @@ class App(Scaffold):
     def _build(self) -> ASGIApp:
         for endpoint in self.endpoints:
             endpoint.hooks = self._hooks_for(endpoint.components)
+            endpoint.fast = _is_fast(endpoint)
         stack: ASGIApp = self._dispatch
         for cls, options in reversed(self.middleware):
             stack = cls(stack, **options)
         self._stack = stack
+        self._direct = not self.middleware
         return stack
 
     def _hooks_for(self, chain: tuple[Component, ...]) -> Hooks:
@@ -237,6 +242,9 @@ class App(Scaffold):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection (http, websocket or lifespan)."""
+        if self._direct and scope["type"] == "http":
+            await self._http(scope, receive, send)
+            return
         stack = self._stack or self._build()
         await stack(scope, receive, send)
 
@@ -252,13 +260,15 @@ class App(Scaffold):
             await self._lifespan(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # NOTE: the hot path. Every line here runs for every request: keep calls and
+        # allocations out of it; the rare cases go through the helpers below.
         scope["app"] = self
         settings = self.settings
         started = time.perf_counter() if settings.access_log else 0.0
         if self.proxies is not None:
             self.proxies.apply(scope)
-        if settings.request_id:
-            scope["oakling.request_id"] = request_id_for(scope)
+        request_id = request_id_for(scope) if settings.request_id else None
+        scope["oakling.request_id"] = request_id
         request = Request(scope, receive, limits=self.limits)
         context = None
         try:
@@ -268,7 +278,24 @@ class App(Scaffold):
                 None, request, exc, self.error_handlers, settings.debug
             )
         else:
-            if isinstance(route, Endpoint):
+            if route.__class__ is Endpoint and route.fast:  # type: ignore[union-attr]
+                endpoint: Endpoint = route  # type: ignore[assignment]
+                try:
+                    if endpoint.dependant.path_only:
+                        result = await endpoint.handler(**scope["path_params"])
+                    else:
+                        kwargs = solve_sync(endpoint.dependant, request, NO_DEPS)
+                        result = await endpoint.handler(**kwargs)
+                    response = (
+                        result
+                        if isinstance(result, Response)
+                        else to_response(result, endpoint.status)
+                    )
+                except Exception as exc:  # every handler error becomes a response
+                    response = await handle_error_async(
+                        endpoint, request, exc, self.error_handlers, settings.debug
+                    )
+            elif isinstance(route, Endpoint):
                 response, context = await respond_async(
                     route, request, self.run_sync, self.error_handlers, settings.debug
                 )
@@ -277,16 +304,26 @@ class App(Scaffold):
             else:
                 await self._to_mount(route, scope, receive, send)
                 return
-        if settings.request_id:
-            response.raw_headers.append(
-                (b"x-request-id", scope["oakling.request_id"].encode("ascii"))
-            )
+        if request_id is not None:
+            response.raw_headers.append((b"x-request-id", request_id))
         try:
-            await response(scope, receive, send)
+            if response.__class__.__call__ is _SEND_WHOLE:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": response.status_code,
+                        "headers": response.raw_headers,
+                    }
+                )
+                body = b"" if scope["method"] == "HEAD" else response.body
+                await send({"type": "http.response.body", "body": body})
+            else:
+                await response(scope, receive, send)
         finally:
             if context is not None and context.has_cleanup:
                 await context.close_async()
-            request.release()
+            if request._form is not None:
+                request.release()
             if settings.access_log:
                 log_access(scope, response.status_code, started)
 
@@ -295,15 +332,18 @@ class App(Scaffold):
 
         Sets ``scope["path_params"]``. Raises ``HTTPError`` for 400/404/405.
         """
-        if not self.hosts.allow_all:
+        if not self.hosts.allows_scope(scope):
             host = _host_header(scope)
-            if not self.hosts.allows(host):
-                raise BadRequest(
-                    f"Invalid Host header {host[:100]!r}: add it to the allowed hosts "
-                    "(OAKLING_ALLOWED_HOSTS) if this app should answer to it"
-                )
+            raise BadRequest(
+                f"Invalid Host header {host[:100]!r}: add it to the allowed hosts "
+                "(OAKLING_ALLOWED_HOSTS) if this app should answer to it"
+            )
         path = _route_path(scope)
         method = scope["method"]
+        hit = self.router.find(method, path)
+        if hit is not None:
+            scope["path_params"] = hit[1] or {}
+            return hit[0]
         match = self.router.lookup(method, path)
         if match is not None:
             if match.endpoint is not None:
@@ -444,6 +484,21 @@ class App(Scaffold):
 
     def __repr__(self) -> str:
         return f"<App routes={len(self.endpoints)} debug={self.debug}>"
+
+
+_SEND_WHOLE = Response.__call__
+
+
+def _is_fast(endpoint: Endpoint) -> bool:
+    dependant = endpoint.dependant
+    return (
+        endpoint.hooks.empty
+        and dependant.is_async
+        and not dependant.has_deps
+        and dependant.body is None
+        and not endpoint.reads_body_for_request
+        and not endpoint.websocket
+    )
 
 
 def _takes_request(dependant: Any) -> bool:

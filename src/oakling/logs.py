@@ -23,5 +23,5 @@ def log_access(scope: Scope, status: int, started: float) -> None:
         scope.get("path"),
         status,
         (time.perf_counter() - started) * 1000,
-        scope.get("oakling.request_id", "-"),
+        (scope.get("oakling.request_id") or b"-").decode("latin-1"),
     )

@@ -118,7 +118,9 @@ async def _call_asgi(app: ASGIApp, request: httpx.Request, body: bytes) -> httpx
         await app(scope, receive, send)
     finally:
         done.set()
-    return httpx.Response(status, headers=headers, content=b"".join(chunks), request=request)
+    return httpx.Response(
+        status, headers=headers, stream=httpx.ByteStream(b"".join(chunks)), request=request
+    )
 
 
 class _ASGITransport(httpx.BaseTransport):

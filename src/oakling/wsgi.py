@@ -8,6 +8,7 @@ thread. An app with ASGI middleware runs entirely through the ASGI chain.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import inspect
 import sys
 import threading
@@ -116,19 +117,35 @@ class WSGIAdapter:
     def __init__(self, app: App) -> None:
         self.app = app
         self._checked = False
+        self._lock = threading.Lock()
         self._sync_ok: dict[int, bool] = {}
         self._stack: Any = None
 
     def _prepare(self, environ: WSGIEnviron) -> None:
         app = self.app
         if not self._checked:
-            app.check(testing=bool(environ.get("oakling.testing")))
-            self._checked = True
+            with self._lock:
+                if not self._checked:
+                    self._start(testing=bool(environ.get("oakling.testing")))
+                    self._checked = True
         if app._stack is None or app._stack is not self._stack:
             self._stack = app.asgi_app
             self._sync_ok = {
                 id(e): _runs_without_loop(e) and not app.middleware for e in app.endpoints
             }
+
+    def _start(self, testing: bool) -> None:
+        # NOTE: WSGI has no lifespan: start-up hooks and the lifespan run before the
+        # first request, on this thread's loop; shutdown runs when the process exits.
+        app = self.app
+        if app._started:
+            return
+        run_coroutine(app.startup(testing=testing))
+        atexit.register(self._stop)
+
+    def _stop(self) -> None:
+        if self.app._started:
+            run_coroutine(self.app.shutdown())
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         """Serve one WSGI request."""
@@ -160,9 +177,7 @@ class WSGIAdapter:
             else:
                 return self._to_mount(route, environ, start_response)
         if settings.request_id:
-            response.raw_headers.append(
-                (b"x-request-id", scope["oakling.request_id"].encode("ascii"))
-            )
+            response.raw_headers.append((b"x-request-id", scope["oakling.request_id"]))
         body = response.to_wsgi(environ, start_response)
 
         def finish() -> None:
@@ -171,6 +186,20 @@ class WSGIAdapter:
             if settings.access_log:
                 log_access(scope, response.status_code, started)
 
+        wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(wrapper, type) and isinstance(body, wrapper):
+            # NOTE: keep the server's own file wrapper so it can use sendfile().
+            close = getattr(body, "close", None)
+
+            def close_then_finish() -> None:
+                try:
+                    if close is not None:
+                        close()
+                finally:
+                    finish()
+
+            body.close = close_then_finish  # type: ignore[attr-defined]
+            return body
         return _Closing(body, finish)
 
     def _respond(
@@ -246,10 +275,17 @@ def call_asgi_from_wsgi(
     chunks = request.iter_body(limits.max_upload_size) if stream is not None else iter(())
     started: dict[str, Any] = {}
     body: list[bytes] = []
+    state = {"body_done": False}
+    done = asyncio.Event()
 
     async def receive() -> Message:
+        if state["body_done"]:
+            # NOTE: like a server: after the body, wait until the response is over.
+            await done.wait()
+            return {"type": "http.disconnect"}
         chunk = next(chunks, None)
         if chunk is None:
+            state["body_done"] = True
             return {"type": "http.request", "body": b"", "more_body": False}
         return {"type": "http.request", "body": chunk, "more_body": True}
 
@@ -258,9 +294,17 @@ def call_asgi_from_wsgi(
             started.update(message)
         elif message["type"] == "http.response.body":
             body.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                done.set()
+
+    async def run() -> None:
+        try:
+            await asgi_app(scope, receive, send)
+        finally:
+            done.set()
 
     try:
-        run_coroutine(asgi_app(scope, receive, send))
+        run_coroutine(run())
     except HTTPError as exc:
         response = default_error_response(request, exc, False)
         return response.to_wsgi(environ, start_response)

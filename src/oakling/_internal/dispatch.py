@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "default_error_response",
+    "NO_DEPS",
     "find_error_handler",
     "handle_error_async",
     "handle_error_sync",
@@ -33,6 +34,7 @@ __all__ = (
 logger = logging.getLogger("oakling.error")
 
 RunSync = Callable[..., Awaitable[Any]]
+NO_DEPS = RequestContext()  # never written to: used only by dependants without dependencies
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -152,10 +154,16 @@ async def respond_async(
                 response = to_response(response)
                 break
         if response is None:
-            await _load_body_async(endpoint, request)
             dependant = endpoint.dependant
-            if dependant.path_only:
-                result = await _call_async(endpoint, request.scope["path_params"], run_sync)
+            if dependant.body is not None or endpoint.reads_body_for_request:
+                await _load_body_async(endpoint, request)
+            if dependant.path_only and dependant.is_async:
+                result = await endpoint.handler(**request.scope["path_params"])
+            elif dependant.path_only:
+                result = await run_sync(endpoint.handler, **request.scope["path_params"])
+            elif not dependant.has_deps and dependant.is_async:
+                # NOTE: nothing here can block: extract on the loop, no context needed.
+                result = await endpoint.handler(**solve_sync(dependant, request, NO_DEPS))
             elif dependant.any_async:
                 context = RequestContext()
                 kwargs = await solve_async(dependant, request, context, run_sync)

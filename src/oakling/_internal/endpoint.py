@@ -50,6 +50,8 @@ class Endpoint:
     hooks: Hooks = field(default_factory=Hooks)
     reads_body_for_request: bool = False
     """A sync handler takes ``Request``: its body is read before the handler runs."""
+    fast: bool = False
+    """Async, no hooks, no dependencies, no body: served by the app's shortest path."""
 
     @property
     def is_async(self) -> bool:

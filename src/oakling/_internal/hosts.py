@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -31,11 +32,40 @@ class HostValidator:
         self.allow_all = "*" in patterns
         self.exact = frozenset(p for p in patterns if not p.startswith("."))
         self.suffixes = tuple(p for p in patterns if p.startswith("."))
+        self._seen: dict[str, bool] = {}
+        self._seen_raw: dict[bytes, bool] = {}
 
     def allows(self, host: str) -> bool:
         """Whether ``host`` (a Host header value, port allowed) is one of ours."""
         if self.allow_all:
             return True
+        known = self._seen.get(host)
+        if known is None:
+            known = self._check(host)
+            # NOTE: bounded, so a client sending random hosts cannot grow it without end.
+            if len(self._seen) < 1024:
+                self._seen[host] = known
+        return known
+
+    def allows_scope(self, scope: Scope) -> bool:
+        """Whether the request's host (forwarded by a trusted proxy, or Host) is ours."""
+        if self.allow_all:
+            return True
+        forwarded = scope.get("oakling.host")
+        if forwarded is not None:
+            return self.allows(str(forwarded))
+        for key, value in scope["headers"]:
+            if key == b"host":
+                known = self._seen_raw.get(value)
+                if known is None:
+                    known = self.allows(value.decode("latin-1"))
+                    if len(self._seen_raw) < 1024:
+                        self._seen_raw[value] = known
+                return known
+        server = scope.get("server")
+        return self.allows(str(server[0]) if server else "")
+
+    def _check(self, host: str) -> bool:
         name = split_host(host)
         if not name or any(c in name for c in "/\\@?#% "):
             return False
@@ -85,14 +115,22 @@ class ProxyResolver:
             scope["oakling.host"] = host
 
 
-def request_id_for(scope: dict[str, Any] | Any) -> str:
-    """Return the client's ``X-Request-ID`` when sane, else a new random id."""
+_PROCESS_ID = secrets.token_hex(5).encode()
+_counter = itertools.count(1)
+
+
+def request_id_for(scope: dict[str, Any] | Any) -> bytes:
+    """Return the client's ``X-Request-ID`` when sane, else a new unique id.
+
+    New ids are a random per-process prefix and a counter: unique across
+    processes and machines in practice, and cheaper than a random id per request.
+    """
     for key, value in scope["headers"]:
         if key == b"x-request-id":
             if (
                 0 < len(value) <= 128
                 and value.replace(b"-", b"").replace(b"_", b"").replace(b".", b"").isalnum()
             ):
-                return str(value.decode("ascii"))
+                return bytes(value)
             break
-    return secrets.token_hex(8)
+    return b"%s%06x" % (_PROCESS_ID, next(_counter))

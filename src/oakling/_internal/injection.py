@@ -134,6 +134,9 @@ class Dependant:
     """What the runner reads before solving: ``"form"`` (form fields or files), ``"any"``
     (a body model, from JSON or a form) or ``None``."""
     any_async: bool = False
+    """The call or any dependency below it is async (needs an event loop)."""
+    has_deps: bool = False
+    """Some parameter, here or below, is a dependency."""
     path_only: bool = False
     """Every parameter is a path parameter: call with the matched params directly."""
 
@@ -232,6 +235,7 @@ def _summarise(dependant: Dependant) -> None:
                 body = sub.body
     dependant.body = body
     dependant.any_async = any_async
+    dependant.has_deps = any(p.dependant is not None for p in dependant.params)
     dependant.path_only = all(p.source == "path" and p.convert is None for p in dependant.params)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from oakling.http.datastructures import Headers, MultiDict, MutableHeaders, QueryParams, State
+from oakling.http.files import FileResponse
 from oakling.http.request import Request
 from oakling.http.response import (
     HTMLResponse,
@@ -11,10 +12,13 @@ from oakling.http.response import (
     RedirectResponse,
     Response,
 )
+from oakling.http.streaming import EventSourceResponse, ServerSentEvent, StreamingResponse
 from oakling.http.url import URL
 
 __all__ = (
     "URL",
+    "EventSourceResponse",
+    "FileResponse",
     "HTMLResponse",
     "Headers",
     "JSONResponse",
@@ -25,5 +29,7 @@ __all__ = (
     "RedirectResponse",
     "Request",
     "Response",
+    "ServerSentEvent",
     "State",
+    "StreamingResponse",
 )

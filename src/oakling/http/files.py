@@ -341,6 +341,8 @@ class FileResponse(Response):
             ``chunk_size`` is not positive.
     """
 
+    sets_content_length = False
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -367,10 +369,6 @@ class FileResponse(Response):
             media_type = guess_media_type(filename or self.path)
         super().__init__(None, status_code, headers, media_type)
         raw = self.raw_headers
-        # NOTE: Response adds "content-length: 0" last for the empty body; the real one
-        # is known when the file is looked at.
-        if raw and raw[-1] == (b"content-length", b"0"):
-            raw.pop()
         if filename is not None:
             value = content_disposition(content_disposition_type, filename)
             raw.append((b"content-disposition", value.encode("latin-1")))

@@ -32,19 +32,17 @@ class Request:
     ``read_body()``, ``read_json()`` and ``read_form()``.
     """
 
-    __slots__ = (
-        "_body",
-        "_cookies",
-        "_form",
-        "_headers",
-        "_query",
-        "_receive",
-        "_state",
-        "_stream_consumed",
-        "_wsgi_input",
-        "limits",
-        "scope",
-    )
+    # NOTE: no __slots__: class-level defaults keep __init__ to three assignments,
+    # which matters on the hot path; the lazy attributes are set on first use.
+    _body: bytes | None = None
+    _headers: Headers | None = None
+    _query: QueryParams | None = None
+    _cookies: dict[str, str] | None = None
+    _form: FormData | None = None
+    _state: State | None = None
+    _stream_consumed: bool = False
+    _pending: bytes = b""
+    _wsgi_input: Any = None
 
     def __init__(
         self,
@@ -57,14 +55,8 @@ class Request:
         self.scope = scope
         self.limits = limits
         self._receive = receive
-        self._wsgi_input = wsgi_input
-        self._body: bytes | None = None
-        self._headers: Headers | None = None
-        self._query: QueryParams | None = None
-        self._cookies: dict[str, str] | None = None
-        self._form: FormData | None = None
-        self._state: State | None = None
-        self._stream_consumed = False
+        if wsgi_input is not None:
+            self._wsgi_input = wsgi_input
 
     # -- what was asked -------------------------------------------------------------------
 
@@ -181,7 +173,7 @@ class Request:
     def request_id(self) -> str | None:
         """The request id (from ``X-Request-ID`` when sane, else generated)."""
         rid = self.scope.get("oakling.request_id")
-        return str(rid) if rid is not None else None
+        return rid.decode("latin-1") if isinstance(rid, bytes) else rid
 
     @property
     def content_type(self) -> str:
@@ -233,6 +225,10 @@ class Request:
         self._declared_length(limit)
         self._stream_consumed = True
         received = 0
+        if self._pending:
+            received = len(self._pending)
+            yield self._pending
+            self._pending = b""
         while True:
             message = await self._receive()
             kind = message["type"]
@@ -255,6 +251,21 @@ class Request:
 
     async def body(self) -> bytes:
         """Read the whole body (at most the body size limit)."""
+        if self._body is None and self._receive is not None and not self._stream_consumed:
+            # NOTE: fast path for the usual one-message body; stream() handles the rest.
+            limit = self.limits.max_body_size
+            self._declared_length(limit)
+            message = await self._receive()
+            if message["type"] == "http.request":
+                chunk: bytes = message.get("body", b"")
+                if len(chunk) > limit:
+                    raise PayloadTooLarge(_too_large(limit))
+                if not message.get("more_body", False):
+                    self._body = chunk
+                    return chunk
+                self._pending = chunk
+            elif message["type"] == "http.disconnect":
+                raise ClientDisconnected("Client disconnected while sending the body")
         if self._body is None:
             chunks = [chunk async for chunk in self.stream()]
             self._body = b"".join(chunks)

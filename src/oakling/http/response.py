@@ -7,6 +7,7 @@ same object serves both interfaces.
 
 from __future__ import annotations
 
+import functools
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -73,6 +74,8 @@ class Response:
 
     media_type: ClassVar[str | None] = None
     charset: ClassVar[str] = "utf-8"
+    sets_content_length: ClassVar[bool] = True
+    """Whether the body's length is known up front (not for streams and files)."""
 
     def __init__(
         self,
@@ -82,9 +85,25 @@ class Response:
         media_type: str | None = None,
     ) -> None:
         self.status_code = status_code
+        media_type = media_type or self.media_type
+        if (
+            content.__class__ is str
+            and headers is None
+            and media_type is not None
+            and self.__class__.render is _RENDER
+        ):
+            # NOTE: the common case, built in one go (no render/_init_headers calls).
+            body = self.body = content.encode(self.charset)  # type: ignore[union-attr]
+            self.raw_headers: RawHeaders = [
+                (_CONTENT_TYPE, _content_type(media_type, self.charset)),
+                (_CONTENT_LENGTH, str(len(body)).encode()),
+            ]
+            if status_code in _NO_BODY:
+                del self.raw_headers[1]
+            return
         self.body = self.render(content)
-        self.raw_headers: RawHeaders = []
-        self._init_headers(headers, media_type or self.media_type)
+        self.raw_headers = []
+        self._init_headers(headers, media_type)
 
     def render(self, content: Any) -> bytes:
         """Turn ``content`` into body bytes; subclasses override this."""
@@ -107,11 +126,9 @@ class Response:
             for key, value in headers.items():
                 mutable.append(key, value)
         if media_type is not None and (not headers or not _has(raw, _CONTENT_TYPE)):
-            if media_type.startswith("text/") and "charset=" not in media_type:
-                media_type = f"{media_type}; charset={self.charset}"
-            raw.append((_CONTENT_TYPE, media_type.encode("latin-1")))
-        if self.status_code not in _NO_BODY:
-            raw.append((_CONTENT_LENGTH, str(len(self.body)).encode("latin-1")))
+            raw.append((_CONTENT_TYPE, _content_type(media_type, self.charset)))
+        if self.sets_content_length and self.status_code not in _NO_BODY:
+            raw.append((_CONTENT_LENGTH, str(len(self.body)).encode()))
 
     @property
     def headers(self) -> MutableHeaders:
@@ -194,8 +211,18 @@ class Response:
         return f"<{type(self).__name__} {self.status_code}>"
 
 
+@functools.lru_cache(maxsize=256)
+def _content_type(media_type: str, charset: str) -> bytes:
+    if media_type.startswith("text/") and "charset=" not in media_type:
+        media_type = f"{media_type}; charset={charset}"
+    return media_type.encode("latin-1")
+
+
 def _has(raw: RawHeaders, name: bytes) -> bool:
     return any(k == name for k, _ in raw)
+
+
+_RENDER = Response.render
 
 
 def wsgi_headers(raw: RawHeaders) -> list[tuple[str, str]]:

@@ -91,6 +91,8 @@ class StreamingResponse(Response):
     for HEAD requests, without being started).
     """
 
+    sets_content_length = False
+
     # NOTE: a keep-alive chunk sent after this many seconds without a chunk (ASGI only);
     # EventSourceResponse sets it per instance.
     _keep_alive: float | None = None
@@ -104,10 +106,6 @@ class StreamingResponse(Response):
         media_type: str | None = None,
     ) -> None:
         super().__init__(None, status_code, headers, media_type)
-        raw = self.raw_headers
-        # NOTE: Response adds "content-length: 0" last for the empty body; a stream has none.
-        if raw and raw[-1] == (b"content-length", b"0"):
-            raw.pop()
         self.body_iterator: Iterable[Any] | AsyncIterable[Any] = content
 
     def render_chunk(self, chunk: Any) -> bytes:

@@ -43,8 +43,6 @@ class WebSocketDisconnect(OaklingError):
 class WebSocket(Request):
     """A websocket connection; also a ``Request`` (headers, cookies, query, path params)."""
 
-    __slots__ = ("_send", "state_")
-
     def __init__(self, scope: Scope, receive: Receive, send: Send, **kw: Any) -> None:
         super().__init__(scope, receive, **kw)
         self._send = send

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from oakling.exceptions import ConfigurationError, NoRouteFound
-from oakling.routing.converters import CONVERTERS, Converter
+from oakling.routing.converters import CONVERTERS, Converter, StringConverter
 from oakling.routing.route import PathPattern
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class Router(Generic[E]):
         self._names: dict[str, PathPattern] = {}
         self._infos: list[RouteInfo[E]] = []
         self._regex: re.Pattern[str] | None = None
-        self._group_entry: dict[int, PathEntry[E]] = {}
+        self._group_entry: dict[int, tuple[PathEntry[E], _Extract]] = {}
 
     def register_converter(self, name: str, converter: type[Converter]) -> None:
         """Make ``{param:name}`` available in paths registered from now on."""
@@ -128,11 +129,33 @@ class Router(Generic[E]):
         self._group_entry = {}
         index = 1
         for entry in self._dynamic:
-            self._group_entry[index] = entry
+            self._group_entry[index] = (entry, _extractor(entry.pattern, index))
             parts.append(f"({entry.pattern.regex_source})")
             index += 1 + len(entry.pattern.param_names)
         self._regex = re.compile("^(?:" + "|".join(parts) + ")$") if parts else re.compile("(?!)")
         return self._regex
+
+    def find(self, method: str, path: str) -> tuple[E, dict[str, Any] | None] | None:
+        """Return ``(endpoint, params)`` on the common path, else ``None``.
+
+        This is the hot path: no allocation beyond the params. ``None`` means "ask
+        ``lookup``", which also answers HEAD, 405, the trailing-slash redirect and 404.
+        """
+        entry = self._static.get(path)
+        if entry is not None:
+            endpoint = entry.endpoints.get(method)
+            return None if endpoint is None else (endpoint, None)
+        found = (self._regex or self._compile()).match(path)
+        if found is None:
+            return None
+        entry, extract = self._group_entry[found.lastindex or 0]
+        endpoint = entry.endpoints.get(method)
+        if endpoint is None:
+            return None
+        try:
+            return endpoint, extract(found)
+        except ValueError:
+            return None
 
     def lookup(self, method: str, path: str) -> Match[E] | None:
         """Find the endpoint for ``method`` and ``path``; ``None`` when nothing matches."""
@@ -147,17 +170,13 @@ class Router(Generic[E]):
         regex = self._regex or self._compile()
         found = regex.match(path)
         if found is not None:
-            index = found.lastindex or 0
-            entry = self._group_entry[index]
+            entry, extract = self._group_entry[found.lastindex or 0]
             endpoint = entry.endpoints.get(method)
             if endpoint is None and method == "HEAD":
                 endpoint = entry.endpoints.get("GET")
             if endpoint is not None:
-                count = len(entry.pattern.param_names)
                 try:
-                    return Match(
-                        endpoint, entry.pattern.convert(found.groups()[index : index + count])
-                    )
+                    return Match(endpoint, extract(found))
                 except ValueError:
                     pass
             return self._slow_lookup(method, path)
@@ -201,6 +220,28 @@ class Router(Generic[E]):
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise NoRouteFound(f"No route named {name!r}{hint}")
         return pattern.build(name, params)
+
+
+_Extract = Callable[[re.Match[str]], dict[str, Any]]
+
+
+def _extractor(pattern: PathPattern, index: int) -> _Extract:
+    """Build the function that pulls typed params out of a combined-regex match."""
+    names = tuple(pattern.param_names)
+    converters = tuple(c.to_python for c in pattern.converters)
+    first = index + 1
+    if len(names) == 1:
+        name, convert = names[0], converters[0]
+        if type(pattern.converters[0]) is StringConverter:
+            return lambda found: {name: found.group(first)}
+        return lambda found: {name: convert(found.group(first))}
+    groups = tuple(range(first, first + len(names)))
+
+    def extract(found: re.Match[str]) -> dict[str, Any]:
+        values = found.group(*groups)
+        return {n: c(v) for n, c, v in zip(names, converters, values, strict=True)}
+
+    return extract
 
 
 def _describe(endpoint: Any) -> str:
