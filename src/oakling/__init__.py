@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from oakling.app import App
 from oakling.component import Component
 from oakling.config import Settings
@@ -13,7 +15,6 @@ from oakling.exceptions import (
     Unauthorized,
     ValidationError,
 )
-from oakling.http.files import FileResponse
 from oakling.http.request import Request
 from oakling.http.response import (
     HTMLResponse,
@@ -22,9 +23,14 @@ from oakling.http.response import (
     RedirectResponse,
     Response,
 )
-from oakling.http.streaming import StreamingResponse
 from oakling.params import Body, Cookie, Depends, File, Form, Header, Path, Query
 from oakling.views import View
+
+if TYPE_CHECKING:
+    from oakling.http.files import FileResponse
+    from oakling.http.multipart import UploadFile
+    from oakling.http.streaming import StreamingResponse
+    from oakling.http.websocket import WebSocket
 
 __all__ = (
     "App",
@@ -51,8 +57,10 @@ __all__ = (
     "Settings",
     "StreamingResponse",
     "Unauthorized",
+    "UploadFile",
     "ValidationError",
     "View",
+    "WebSocket",
     "redirect",
 )
 
@@ -62,3 +70,12 @@ __version__ = "0.1.0"
 def redirect(url: str, status: int = 302) -> RedirectResponse:
     """Return a redirect to ``url`` (302 by default; 303 after a POST form)."""
     return RedirectResponse(url, status)
+
+
+def __getattr__(name: str) -> Any:
+    # NOTE: streaming, files, uploads and websockets load on first use (see oakling.http).
+    if name in ("FileResponse", "StreamingResponse", "UploadFile", "WebSocket"):
+        import oakling.http
+
+        return getattr(oakling.http, name)
+    raise AttributeError(f"module 'oakling' has no attribute {name!r}")

@@ -7,14 +7,12 @@ middleware chain are compiled once, at start-up (or on the first request).
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import dataclasses
 import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote_to_bytes
@@ -388,9 +386,13 @@ class App(Scaffold):
         """Run a blocking function in the app's thread pool (context variables kept)."""
         executor = self._executor
         if executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             executor = self._executor = ThreadPoolExecutor(
                 self.settings.thread_pool_size, thread_name_prefix="oakling-sync"
             )
+        import asyncio  # already loaded by the server; kept out of `import oakling`
+
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
         call = functools.partial(fn, *args, **kwargs) if kwargs else functools.partial(fn, *args)

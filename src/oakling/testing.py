@@ -209,6 +209,8 @@ class TestClient(httpx.Client):
 
     def __enter__(self) -> Self:
         super().__enter__()
+        if self.wsgi:
+            self.app.wsgi.startup(testing=True)
         if self._portal is not None:
             portal = self._portal
 
@@ -231,7 +233,10 @@ class TestClient(httpx.Client):
             self._portal.loop.call_soon_threadsafe(self._stop.set)
             if self._lifespan_task is not None:
                 self._lifespan_task.result(timeout=10)
+        if self.wsgi:
+            self.app.wsgi.shutdown()
         super().__exit__(exc_type, exc, tb)
+        self.close()
 
     def close(self) -> None:
         """Close the client and its background event loop."""

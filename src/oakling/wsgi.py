@@ -124,28 +124,33 @@ class WSGIAdapter:
     def _prepare(self, environ: WSGIEnviron) -> None:
         app = self.app
         if not self._checked:
-            with self._lock:
-                if not self._checked:
-                    self._start(testing=bool(environ.get("oakling.testing")))
-                    self._checked = True
+            self.startup(testing=bool(environ.get("oakling.testing")))
         if app._stack is None or app._stack is not self._stack:
             self._stack = app.asgi_app
             self._sync_ok = {
                 id(e): _runs_without_loop(e) and not app.middleware for e in app.endpoints
             }
 
-    def _start(self, testing: bool) -> None:
-        # NOTE: WSGI has no lifespan: start-up hooks and the lifespan run before the
-        # first request, on this thread's loop; shutdown runs when the process exits.
-        app = self.app
-        if app._started:
-            return
-        run_coroutine(app.startup(testing=testing))
-        atexit.register(self._stop)
+    def startup(self, *, testing: bool = False) -> None:
+        """Check settings, run start-up hooks and enter the lifespan (once).
 
-    def _stop(self) -> None:
-        if self.app._started:
-            run_coroutine(self.app.shutdown())
+        WSGI has no lifespan protocol: this runs before the first request, on that
+        thread's event loop, and ``shutdown`` runs when the process exits.
+        """
+        with self._lock:
+            if self._checked:
+                return
+            if not self.app._started:
+                run_coroutine(self.app.startup(testing=testing))
+                atexit.register(self.shutdown)
+            self._checked = True
+
+    def shutdown(self) -> None:
+        """Leave the lifespan and run shutdown hooks (once)."""
+        with self._lock:
+            if self.app._started:
+                run_coroutine(self.app.shutdown())
+            self._checked = False
 
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         """Serve one WSGI request."""

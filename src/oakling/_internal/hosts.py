@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
-import secrets
+import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ class ProxyResolver:
             scope["oakling.host"] = host
 
 
-_PROCESS_ID = secrets.token_hex(5).encode()
+_PROCESS_ID = os.urandom(5).hex().encode()
 _counter = itertools.count(1)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from typing import Literal
 
 __all__ = ("SameSite", "format_set_cookie", "parse_cookie_header")
@@ -68,6 +67,8 @@ def format_set_cookie(
     if max_age is not None:
         parts.append(f"Max-Age={int(max_age)}")
     if expires is not None:
+        from email.utils import format_datetime  # noqa: PLC0415 - rarely used, slow import
+
         when = datetime.fromtimestamp(expires, UTC) if isinstance(expires, int | float) else expires
         parts.append(f"Expires={format_datetime(when.astimezone(UTC), usegmt=True)}")
     if domain:

@@ -35,7 +35,9 @@ __all__ = (
 
 
 def _enc_hook(obj: Any) -> Any:
-    # NOTE: pydantic models (when pydantic is installed) and objects with __json__.
+    # NOTE: str subclasses (URL), pydantic models (when installed), objects with __json__.
+    if isinstance(obj, str):
+        return str(obj)
     dump = getattr(obj, "model_dump", None)
     if dump is not None:
         return dump(mode="json")
