@@ -111,17 +111,13 @@ def merge_rounds(reports: list[dict[str, Any]]) -> dict[str, Any]:
             merged["cases"].append(failed[0])
             continue
         samples = [us for case in cases for us in case["samples_us"]]
-        shares = [share for case in cases for share in case["cpu_share"]]
-        others = [cpu for case in cases for cpu in case["others_cpu"]]
         merged["cases"].append(
             {
                 "case": cases[0]["case"],
                 "error": None,
                 "n": [case["n"] for case in cases],
                 "samples_us": samples,
-                "cpu_share": shares,
-                "others_cpu": others,
-                **summarize(samples, shares, others),
+                **summarize(samples),
             }
         )
     return merged
@@ -156,10 +152,11 @@ def render(
         "",
         *report.environment(),
         f"- Reproduce: `{report.REPRODUCE}`",
-        f"- Method: each cell is the **minimum over {budget.repeats * rounds} repeats** "
-        f"({rounds} rounds of {budget.repeats}, one fresh process per app and round) of the mean "
-        f"µs/request over a batch sized to ~{budget.repeat_seconds:.2f} s (after warm-up); "
-        "lower is better. Every response was verified (status, content-type, body) first.",
+        "- Method: each cell is the **minimum** over all repeats of the mean µs/request of a "
+        f"batch sized to ~{budget.repeat_seconds:.2f} s (after warm-up): {rounds} rounds, one "
+        f"fresh process per app and round, {budget.repeats} to {budget.max_repeats} repeats per "
+        "case and round (more until the best two agree within 3%). Lower is better. Every "
+        "response was verified (status, content-type, body) before timing.",
         _floor_line(floor),
         f"- Subprocess env: `{' '.join(f'{k}={v}' for k, v in MALLOC_ENV.items())}`",
         "",
@@ -197,7 +194,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--write", action="store_true", help="rewrite README results section")
     parser.add_argument("--only", help="comma-separated targets, e.g. asgi:oakling,wsgi:flask")
     parser.add_argument("--quick", action="store_true", help="short run for a smoke test")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds over all apps (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all apps (default 3)")
     parser.add_argument(
         "--max-wait",
         type=float,

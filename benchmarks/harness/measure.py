@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from harness import asgi, wsgi
 from harness.cases import CASES, Case, check
-from harness.quiet import busy_since, cpu_times
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -21,16 +20,14 @@ if TYPE_CHECKING:
     from harness.targets import Target
 
 Response = tuple[int, list[tuple[bytes, bytes]], bytes]
-MIN_CPU_SHARE = 0.95  # process CPU time / wall time of a batch
-MAX_OTHERS_CPU = 0.3  # CPUs' worth of work by other processes during a batch
-MIN_CLEAN = 3  # clean repeats wanted before stopping at `repeats`
+AGREE = 1.03  # the best two repeats must be within 3% for a minimum to count as confirmed
 
 
 @dataclass(slots=True)
 class Budget:
     """How long to spend per case."""
 
-    repeats: int = 5
+    repeats: int = 4
     max_repeats: int = 12
     repeat_seconds: float = 0.12
     warmup_seconds: float = 0.08
@@ -44,42 +41,38 @@ class CaseResult:
     error: str | None = None
     n: int = 0
     samples_us: list[float] = field(default_factory=list)
-    cpu_share: list[float] = field(default_factory=list)
-    others_cpu: list[float] = field(default_factory=list)
 
     @property
     def best_us(self) -> float:
         """Minimum over repeats of the mean µs/request."""
-        return float(summarize(self.samples_us, self.cpu_share, self.others_cpu)["min_us"])
+        return min(self.samples_us)
 
     def as_json(self) -> dict[str, Any]:
         """Serialisable form, with min and median precomputed."""
         data = asdict(self)
         if self.samples_us:
-            data.update(summarize(self.samples_us, self.cpu_share, self.others_cpu))
+            data.update(summarize(self.samples_us))
         return data
 
 
-def is_clean(cpu_share: float, others_cpu: float) -> bool:
-    """A repeat is clean when this process kept its CPU and nothing else ran meanwhile."""
-    return cpu_share >= MIN_CPU_SHARE and others_cpu <= MAX_OTHERS_CPU
+def confirmed(samples_us: list[float]) -> bool:
+    """True when the second-best repeat is within AGREE of the best one.
 
-
-def summarize(
-    samples_us: list[float], cpu_share: list[float], others_cpu: list[float]
-) -> dict[str, Any]:
-    """Min and median over the clean repeats (see is_clean).
-
-    If no repeat was clean, every repeat counts and the result is flagged noisy.
+    Noise only ever adds time, so the minimum is the estimate; a lone low outlier
+    cannot happen, but a minimum that no other repeat came near may still be inflated.
     """
-    flags = list(map(is_clean, cpu_share, others_cpu))
-    clean = [us for us, ok in zip(samples_us, flags, strict=True) if ok]
-    used = clean or samples_us
+    if len(samples_us) < 2:
+        return False
+    best, second = sorted(samples_us)[:2]
+    return second <= best * AGREE
+
+
+def summarize(samples_us: list[float]) -> dict[str, Any]:
+    """Min and median over the repeats, and whether the min was confirmed."""
     return {
-        "min_us": min(used),
-        "median_us": statistics.median(used),
-        "clean_repeats": len(clean),
-        "noisy": not clean,
+        "min_us": min(samples_us),
+        "median_us": statistics.median(samples_us),
+        "confirmed": confirmed(samples_us),
     }
 
 
@@ -185,29 +178,21 @@ def measure_case(driver: Driver, case: Case, budget: Budget) -> CaseResult:
 
 
 def _time(result: CaseResult, case: Case, many: Callable[[int], Response], budget: Budget) -> None:
-    """Time `repeats` batches; add batches (up to `max_repeats`) while too few were clean."""
+    """Time `repeats` batches, and more (up to `max_repeats`) until the minimum is confirmed."""
     per_request = _warm_up(many, budget.warmup_seconds)
     result.n = max(20, round(budget.repeat_seconds / per_request))
-    while len(result.samples_us) < budget.max_repeats:
-        if len(result.samples_us) >= budget.repeats and _clean_count(result) >= MIN_CLEAN:
+    samples = result.samples_us
+    while len(samples) < budget.max_repeats:
+        if len(samples) >= budget.repeats and confirmed(samples):
             return
         gc.collect()
-        machine_start = cpu_times()
-        cpu_start, start = time.process_time_ns(), time.perf_counter_ns()
+        start = time.perf_counter_ns()
         last = many(result.n)
-        elapsed = time.perf_counter_ns() - start
-        own = (time.process_time_ns() - cpu_start) / elapsed
-        result.samples_us.append(elapsed / result.n / 1000)
-        result.cpu_share.append(own)
-        result.others_cpu.append(max(0.0, busy_since(machine_start) - own))
+        samples.append((time.perf_counter_ns() - start) / result.n / 1000)
         error = check(case, *last)
         if error is not None:
             result.error = f"a timed request went wrong: {error}"
             return
-
-
-def _clean_count(result: CaseResult) -> int:
-    return sum(map(is_clean, result.cpu_share, result.others_cpu))
 
 
 def _warm_up(many: Callable[[int], Response], seconds: float) -> float:

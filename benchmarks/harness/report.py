@@ -33,7 +33,7 @@ def _cell(case: dict[str, Any] | None) -> str:
         return NA
     if case.get("error"):
         return "FAIL"
-    return f"{case['min_us']:.1f}" + ("*" if case.get("noisy") else "")
+    return f"{case['min_us']:.1f}" + ("" if case.get("confirmed", True) else "*")
 
 
 def _case_map(report: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -198,25 +198,27 @@ def write_readme(readme: Path, section: str) -> None:
 
 
 def noise_lines(results: Results) -> list[str]:
-    """How many timed repeats were kept, and which apps ran on a busy machine."""
-    kept = total = 0
-    busy = []
-    for key, rep in results.items():
-        if rep.get("error"):
-            continue
-        for case in rep["cases"]:
-            total += len(case.get("samples_us", ()))
-            kept += case.get("clean_repeats", 0)
-        if rep.get("started_quiet", rep.get("rounds", 1)) < rep.get("rounds", 1):
-            busy.append(key)
+    """Which minima were not confirmed, and which apps started on a busy machine."""
+    cells = [
+        case
+        for rep in results.values()
+        if not rep.get("error")
+        for case in rep["cases"]
+        if not case.get("error")
+    ]
+    shaky = sum(not case.get("confirmed", True) for case in cells)
+    busy = [
+        key
+        for key, rep in results.items()
+        if rep.get("started_quiet", rep.get("rounds", 1)) < rep.get("rounds", 1)
+    ]
     lines = [
-        f"- Repeats kept: {kept} of {total}. A repeat is dropped when the process was "
-        "descheduled (CPU time under 95% of wall time) or other processes used over 0.3 CPUs "
-        "meanwhile (`/proc/stat`); up to 12 repeats per case and round are taken to get 3 "
-        "clean ones. `*` marks a cell with no clean repeat (all counted)."
+        f"- `*`: the best two repeats differ by more than 3% ({shaky} of {len(cells)} cells), "
+        "so that minimum may still carry noise."
     ]
     if busy:
         lines.append(
-            f"- Started while the machine was busy (waited the maximum): {', '.join(busy)}"
+            "- Some rounds started while other processes kept the machine busy (the wait for an "
+            f"idle machine ran out): {', '.join(busy)}"
         )
     return lines
