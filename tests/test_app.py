@@ -5,10 +5,10 @@ from typing import Any
 
 import msgspec
 import pytest
+from tests.conftest import ClientFactory
 
 from oakling import App, Component, HTTPError, Request, Response, View, redirect
 from oakling.exceptions import ConfigurationError, NoRouteFound
-from tests.conftest import ClientFactory
 
 
 class Item(msgspec.Struct):
@@ -394,8 +394,8 @@ def test_asgi_middleware_wraps_app(make_client: ClientFactory) -> None:
 
 
 def test_lifespan_and_startup_hooks_run() -> None:
-    from contextlib import asynccontextmanager
     from collections.abc import AsyncIterator
+    from contextlib import asynccontextmanager
 
     from oakling.testing import TestClient
 
@@ -418,3 +418,47 @@ def test_lifespan_and_startup_hooks_run() -> None:
     with TestClient(app) as client:
         assert client.get("/").json() == {"answer": 42}
     assert events == ["startup", "enter", "exit", "shutdown"]
+
+
+def test_mounted_app_runs_its_lifespan_and_hooks(make_client: ClientFactory) -> None:
+    events: list[str] = []
+    sub = App(debug=True)
+    sub.on_startup(lambda: events.append("sub-start"))
+
+    @sub.get("/ping")
+    def ping() -> str:
+        return "pong"
+
+    app = App(debug=True)
+    app.mount("/sub", sub)
+    client = make_client(app)
+    assert client.get("/sub/ping").text == "pong"
+    assert events == ["sub-start"]
+
+
+def test_app_hooks_run_for_router_answers(make_client: ClientFactory) -> None:
+    app = make_app()
+    seen: list[int] = []
+
+    @app.after_request
+    def stamp(request: Request, response: Response) -> None:
+        response.headers["X-Seen"] = "1"
+        seen.append(response.status_code)
+
+    client = make_client(app)
+    assert client.get("/nowhere").headers["x-seen"] == "1"
+    assert client.delete("/json").headers["x-seen"] == "1"
+    assert client.get("/docs").headers["x-seen"] == "1"
+    assert client.options("/json").headers["x-seen"] == "1"
+    assert seen == [404, 405, 308, 204]
+
+
+def test_custom_error_handler_keeps_the_errors_headers(make_client: ClientFactory) -> None:
+    app = make_app()
+
+    @app.errorhandler(405)
+    def wrong_method(request: Request, exc: Exception) -> tuple[str, int]:
+        return "nope", 405
+
+    response = make_client(app).delete("/json")
+    assert (response.text, response.headers["allow"]) == ("nope", "GET, HEAD, OPTIONS")

@@ -3,11 +3,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from tests.conftest import ClientFactory
 
 from oakling import App, HTTPError, Request
 from oakling.errors import wants_html
 from oakling.exceptions import Conflict
-from tests.conftest import ClientFactory
 
 
 def make_app(debug: bool) -> App:

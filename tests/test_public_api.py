@@ -32,8 +32,18 @@ def test_all_is_sorted_and_complete() -> None:
     public = {n for n in vars(oakling) if not n.startswith("_")} | set(oakling.__all__)
     public -= {"Any", "TYPE_CHECKING"}
     public -= {
-        "annotations", "app", "component", "config", "exceptions", "http", "params",
-        "routing", "scaffold", "views", "errors", "logs",
+        "annotations",
+        "app",
+        "component",
+        "config",
+        "exceptions",
+        "http",
+        "params",
+        "routing",
+        "scaffold",
+        "views",
+        "errors",
+        "logs",
     }
     public = {n for n in public if not isinstance(getattr(oakling, n), type(sys))}
     assert public == set(oakling.__all__)
@@ -56,5 +66,7 @@ def test_import_oakling_stays_light() -> None:
         "heavy = [m for m in ('click', 'jinja2', 'sqlalchemy', 'httpx', 'python_multipart',"
         " 'granian', 'uvicorn') if m in sys.modules]; print(','.join(heavy))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""

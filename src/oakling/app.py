@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
 from oakling._internal.dispatch import NO_DEPS, handle_error_async, respond_async
-from oakling._internal.endpoint import to_response
-from oakling._internal.endpoint import Endpoint, Hooks
+from oakling._internal.endpoint import Endpoint, Hooks, to_response
 from oakling._internal.hosts import HostValidator, ProxyResolver, request_id_for
 from oakling._internal.injection import analyse, solve_sync
 from oakling.component import Component, normalise_prefix
@@ -81,17 +80,23 @@ class App(Scaffold):
         self.components: list[Component] = []
         self._stack: ASGIApp | None = None
         self._wsgi: WSGIAdapter | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: Any = None  # a ThreadPoolExecutor, made on first use
         self._exit_stack: AsyncExitStack | None = None
         self._started = False
         self._direct = False
+        self._router_endpoints: tuple[Endpoint, Endpoint] = (
+            _answer_endpoint(_give_answer_async, Hooks()),
+            _answer_endpoint(_give_answer, Hooks()),
+        )
         self._configure()
         self.on_change(self._invalidate)
 
     def _configure(self) -> None:
         settings = self.settings
         self.limits = settings.limits
-        self.hosts = HostValidator(settings.allowed_hosts)
+        # NOTE: DESIGN: the Host header is validated outside debug (a dev server is
+        # reached by LAN addresses and tunnels); `oakling check --deploy` flags the rest.
+        self.hosts = HostValidator(("*",) if settings.debug else settings.allowed_hosts)
         self.proxies = ProxyResolver(settings.trusted_proxies) if settings.trusted_proxies else None
 
     @property
@@ -213,6 +218,10 @@ class App(Scaffold):
         for endpoint in self.endpoints:
             endpoint.hooks = self._hooks_for(endpoint.components)
             endpoint.fast = _is_fast(endpoint)
+        self._router_endpoints = (
+            _answer_endpoint(_give_answer_async, self._hooks_for(())),
+            _answer_endpoint(_give_answer, self._hooks_for(())),
+        )
         stack: ASGIApp = self._dispatch
         for cls, options in reversed(self.middleware):
             stack = cls(stack, **options)
@@ -257,7 +266,7 @@ class App(Scaffold):
         elif kind == "lifespan":
             await self._lifespan(scope, receive, send)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901
         # NOTE: the hot path. Every line here runs for every request: keep calls and
         # allocations out of it; the rare cases go through the helpers below.
         scope["app"] = self
@@ -272,12 +281,10 @@ class App(Scaffold):
         try:
             route = self.resolve(scope)
         except HTTPError as exc:
-            response = await handle_error_async(
-                None, request, exc, self.error_handlers, settings.debug
-            )
+            response = await self._router_answer(request, exc)
         else:
-            if route.__class__ is Endpoint and route.fast:  # type: ignore[union-attr]
-                endpoint: Endpoint = route  # type: ignore[assignment]
+            if route.__class__ is Endpoint and route.fast:
+                endpoint: Endpoint = route
                 try:
                     if endpoint.dependant.path_only:
                         result = await endpoint.handler(**scope["path_params"])
@@ -298,7 +305,7 @@ class App(Scaffold):
                     route, request, self.run_sync, self.error_handlers, settings.debug
                 )
             elif isinstance(route, Response):
-                response = route
+                response = await self._router_answer(request, route)
             else:
                 await self._to_mount(route, scope, receive, send)
                 return
@@ -319,11 +326,27 @@ class App(Scaffold):
                 await response(scope, receive, send)
         finally:
             if context is not None and context.has_cleanup:
-                await context.close_async()
+                await context.close_async(self.run_sync)
             if request._form is not None:
                 request.release()
             if settings.access_log:
                 log_access(scope, response.status_code, started)
+
+    async def _router_answer(self, request: Request, answer: Response | HTTPError) -> Response:
+        # NOTE: 404/405/400, OPTIONS and slash redirects still pass through the app's
+        # hooks and error handlers, as in Flask; with no hooks, no detour.
+        endpoint = self._router_endpoints[0]
+        if endpoint.hooks.empty:
+            if isinstance(answer, Response):
+                return answer
+            return await handle_error_async(
+                None, request, answer, self.error_handlers, self.settings.debug
+            )
+        request.scope["oakling.answer"] = answer
+        response, _ = await respond_async(
+            endpoint, request, self.run_sync, self.error_handlers, self.settings.debug
+        )
+        return response
 
     def resolve(self, scope: Scope) -> Endpoint | Response | tuple[str, Any, bool]:
         """Find what serves an HTTP request: an endpoint, a ready response, or a mount.
@@ -444,6 +467,9 @@ class App(Scaffold):
         """Check settings, compile, run start-up hooks and enter the lifespan."""
         self.check(testing=testing)
         self._build()
+        for _prefix, mounted, _is_asgi in self.mounts:
+            if isinstance(mounted, App) and not mounted._started:
+                await mounted.startup(testing=testing)
         for fn in self.startup_funcs:
             result = fn()
             if isinstance(result, Awaitable):
@@ -468,6 +494,9 @@ class App(Scaffold):
             result = fn()
             if isinstance(result, Awaitable):
                 await result
+        for _prefix, mounted, _is_asgi in self.mounts:
+            if isinstance(mounted, App) and mounted._started:
+                await mounted.shutdown()
         if self._executor is not None:
             self._executor.shutdown(wait=False)
             self._executor = None
@@ -489,6 +518,22 @@ class App(Scaffold):
 
 
 _SEND_WHOLE = Response.__call__
+
+
+def _give_answer(request: Request) -> Response:
+    answer = request.scope.pop("oakling.answer")
+    if isinstance(answer, BaseException):
+        raise answer
+    response: Response = answer
+    return response
+
+
+async def _give_answer_async(request: Request) -> Response:
+    return _give_answer(request)
+
+
+def _answer_endpoint(handler: Callable[..., Any], hooks: Hooks) -> Endpoint:
+    return Endpoint(handler, analyse(handler), name="<router>", path="", hooks=hooks)
 
 
 def _is_fast(endpoint: Endpoint) -> bool:

@@ -128,7 +128,8 @@ class WSGIAdapter:
         if app._stack is None or app._stack is not self._stack:
             self._stack = app.asgi_app
             self._sync_ok = {
-                id(e): _runs_without_loop(e) and not app.middleware for e in app.endpoints
+                id(e): _runs_without_loop(e) and not app.middleware
+                for e in (*app.endpoints, *app._router_endpoints)
             }
 
     def startup(self, *, testing: bool = False) -> None:
@@ -169,16 +170,14 @@ class WSGIAdapter:
         request = Request(scope, None, limits=app.limits, wsgi_input=environ.get("wsgi.input"))
         context: RequestContext | None = None
         try:
-            if scope["headers"] and scope["headers"][-1][0] == b"x-oakling-bad-path":
-                raise BadRequest("The request path is not valid UTF-8")
-            route = app.resolve(scope)
+            route = _resolve(app, scope)
         except HTTPError as exc:
-            response = handle_error_sync(None, request, exc, app.error_handlers, settings.debug)
+            response = self._router_answer(request, exc)
         else:
             if isinstance(route, Endpoint):
                 response, context = self._respond(route, request)
             elif isinstance(route, Response):
-                response = route
+                response = self._router_answer(request, route)
             else:
                 return self._to_mount(route, environ, start_response)
         if settings.request_id:
@@ -191,21 +190,17 @@ class WSGIAdapter:
             if settings.access_log:
                 log_access(scope, response.status_code, started)
 
-        wrapper = environ.get("wsgi.file_wrapper")
-        if isinstance(wrapper, type) and isinstance(body, wrapper):
-            # NOTE: keep the server's own file wrapper so it can use sendfile().
-            close = getattr(body, "close", None)
+        return _on_close(body, finish, environ.get("wsgi.file_wrapper"))
 
-            def close_then_finish() -> None:
-                try:
-                    if close is not None:
-                        close()
-                finally:
-                    finish()
-
-            body.close = close_then_finish  # type: ignore[attr-defined]
-            return body
-        return _Closing(body, finish)
+    def _router_answer(self, request: Request, answer: Response | HTTPError) -> Response:
+        app = self.app
+        endpoint = app._router_endpoints[1]
+        if endpoint.hooks.empty:
+            if isinstance(answer, Response):
+                return answer
+            return handle_error_sync(None, request, answer, app.error_handlers, app.debug)
+        request.scope["oakling.answer"] = answer
+        return self._respond(endpoint, request)[0]
 
     def _respond(
         self, endpoint: Endpoint, request: Request
@@ -225,10 +220,39 @@ class WSGIAdapter:
         script = environ.get("SCRIPT_NAME", "")
         child["SCRIPT_NAME"] = script + prefix
         child["PATH_INFO"] = environ.get("PATH_INFO", "")[len(prefix) :]
+        from oakling.app import App
+
+        if isinstance(target, App):
+            return target.wsgi(child, start_response)
         if is_asgi:
             return call_asgi_from_wsgi(target, child, start_response, self.app.limits)
         result: Iterable[bytes] = target(child, start_response)
         return result
+
+
+def _resolve(app: App, scope: Scope) -> Endpoint | Response | tuple[str, Any, bool]:
+    headers = scope["headers"]
+    if headers and headers[-1][0] == b"x-oakling-bad-path":
+        raise BadRequest("The request path is not valid UTF-8")
+    return app.resolve(scope)
+
+
+def _on_close(body: Iterable[bytes], finish: Callable[[], None], wrapper: Any) -> Iterable[bytes]:
+    """Make the server's ``close()`` of ``body`` also run ``finish``."""
+    if isinstance(wrapper, type) and isinstance(body, wrapper):
+        # NOTE: keep the server's own file wrapper so it can use sendfile().
+        close = getattr(body, "close", None)
+
+        def close_then_finish() -> None:
+            try:
+                if close is not None:
+                    close()
+            finally:
+                finish()
+
+        body.close = close_then_finish  # type: ignore[attr-defined]
+        return body
+    return _Closing(body, finish)
 
 
 def _cleanup(context: RequestContext | None) -> None:

@@ -9,11 +9,11 @@ from typing import Annotated, Any, TypedDict
 import msgspec
 import pydantic
 import pytest
+from tests.conftest import ClientFactory
 
 from oakling import App, Body, Cookie, Depends, Form, Header, Query, Request
 from oakling.exceptions import ConfigurationError
 from oakling.http.multipart import UploadFile
-from tests.conftest import ClientFactory
 
 
 class Color(enum.Enum):
@@ -84,7 +84,9 @@ def test_query_params_of_every_shape(make_client: ClientFactory) -> None:
         "q": "hi",
     }
     defaults = client.get("/q?tags=x").json()
-    assert defaults["page"] is None and defaults["color"] == "red" and defaults["size"] == 10
+    assert defaults["page"] is None
+    assert defaults["color"] == "red"
+    assert defaults["size"] == 10
 
 
 def test_every_bad_query_param_is_listed(make_client: ClientFactory) -> None:
@@ -125,18 +127,36 @@ def test_headers_and_cookies(make_client: ClientFactory) -> None:
         session: Annotated[str | None, Cookie()] = None,
         theme: Annotated[str, Cookie(alias="ui-theme")] = "light",
     ) -> dict[str, Any]:
-        return {"ua": user_agent, "token": token, "count": count, "session": session, "theme": theme}
+        return {
+            "ua": user_agent,
+            "token": token,
+            "count": count,
+            "session": session,
+            "theme": theme,
+        }
 
     client = make_client(app)
     response = client.get(
         "/h",
-        headers={"user-agent": "pytest", "x-api-token": "t", "count": "3", "cookie": "session=abc; ui-theme=dark"},
+        headers={
+            "user-agent": "pytest",
+            "x-api-token": "t",
+            "count": "3",
+            "cookie": "session=abc; ui-theme=dark",
+        },
     )
-    assert response.json() == {"ua": "pytest", "token": "t", "count": 3, "session": "abc", "theme": "dark"}
+    assert response.json() == {
+        "ua": "pytest",
+        "token": "t",
+        "count": 3,
+        "session": "abc",
+        "theme": "dark",
+    }
     bad = client.get("/h", headers={"user-agent": "x", "count": "many"})
     assert bad.status_code == 422
     locs = [tuple(e["loc"]) for e in bad.json()["errors"]]
-    assert ("header", "X-Api-Token") in locs and ("header", "count") in locs
+    assert ("header", "X-Api-Token") in locs
+    assert ("header", "count") in locs
 
 
 def test_body_models_of_every_kind(make_client: ClientFactory) -> None:
@@ -174,7 +194,10 @@ def test_body_models_of_every_kind(make_client: ClientFactory) -> None:
     }
     assert client.post("/dataclass", json={"x": 1, "y": 2}).json() == {"sum": 3}
     assert client.post("/typeddict", json={"title": "Up", "year": 2009}).json()["year"] == 2009
-    assert client.post("/pydantic", json={"name": "ann", "age": 3}).json() == {"name": "ann", "age": 3}
+    assert client.post("/pydantic", json={"name": "ann", "age": 3}).json() == {
+        "name": "ann",
+        "age": 3,
+    }
     assert client.post("/raw", json={"a": 1}).json() == {"a": 1}
     bad = client.post("/pydantic", json={"name": "ann", "age": -1})
     assert bad.status_code == 422
@@ -185,7 +208,12 @@ def test_body_models_of_every_kind(make_client: ClientFactory) -> None:
     nested = client.post("/list", json=[{"name": "a", "price": 1}, {"name": "b", "price": "x"}])
     assert nested.status_code == 422
     assert nested.json()["errors"][0]["loc"] == ["body", 1, "price"]
-    assert client.post("/pydantic", content=b"{nope", headers={"content-type": "application/json"}).status_code == 400
+    assert (
+        client.post(
+            "/pydantic", content=b"{nope", headers={"content-type": "application/json"}
+        ).status_code
+        == 400
+    )
 
 
 def test_body_model_from_a_form(make_client: ClientFactory) -> None:
@@ -305,7 +333,7 @@ def test_dependency_in_default_position(make_client: ClientFactory) -> None:
         return 42
 
     @app.get("/")
-    def index(value: int = Depends(answer)) -> dict[str, int]:  # noqa: B008
+    def index(value: int = Depends(answer)) -> dict[str, int]:
         return {"value": value}
 
     assert make_client(app).get("/").json() == {"value": 42}
@@ -339,7 +367,7 @@ def test_path_marker_without_path_param_fails_at_registration() -> None:
     from oakling import Path
 
     app = App(debug=True)
-    with pytest.raises(ConfigurationError, match="has no {slug}"):
+    with pytest.raises(ConfigurationError, match=r"has no \{slug\}"):
 
         @app.get("/x")
         def x(slug: Annotated[str, Path()]) -> None: ...
@@ -357,3 +385,47 @@ def test_path_param_with_enum_annotation(make_client: ClientFactory) -> None:
     bad = client.get("/paint/green")
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["loc"] == ["path", "color"]
+
+
+def test_sequence_params_keep_their_container(make_client: ClientFactory) -> None:
+    app = App(debug=True)
+
+    @app.get("/s")
+    def s(ids: set[int], pair: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {"ids": sorted(ids), "set": isinstance(ids, set), "tuple": isinstance(pair, tuple)}
+
+    response = make_client(app).get("/s?ids=1&ids=1&ids=2&pair=a")
+    assert response.json() == {"ids": [1, 2], "set": True, "tuple": True}
+
+
+def test_two_body_parameters_fail_at_registration() -> None:
+    app = App(debug=True)
+    with pytest.raises(ConfigurationError, match="2 body parameters"):
+
+        @app.post("/x")
+        def x(item: Item, point: Point) -> None: ...
+
+
+def test_sync_generator_dependency_runs_in_thread_for_async_handler(
+    make_client: ClientFactory, interface: str
+) -> None:
+    import threading
+
+    app = App(debug=True)
+    threads: list[str] = []
+
+    def resource() -> Iterator[int]:
+        threads.append(threading.current_thread().name)
+        yield 1
+        threads.append(threading.current_thread().name)
+
+    @app.get("/")
+    async def index(value: Annotated[int, Depends(resource)]) -> dict[str, int]:
+        threads.append(threading.current_thread().name)
+        return {"value": value}
+
+    assert make_client(app).get("/").json() == {"value": 1}
+    if interface == "asgi":
+        assert threads[0].startswith("oakling-sync")
+        assert threads[2].startswith("oakling-sync")
+        assert not threads[1].startswith("oakling-sync")

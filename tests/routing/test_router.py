@@ -89,7 +89,7 @@ def test_unknown_path_is_none() -> None:
 
 def test_conflicting_route_is_reported_at_registration() -> None:
     router = make_router()
-    with pytest.raises(ConfigurationError, match="Route conflict: GET /users/{uid:int}"):
+    with pytest.raises(ConfigurationError, match=r"Route conflict: GET /users/\{uid:int\}"):
         router.add("/users/{uid:int}", "other", ["GET"], "other")
 
 

@@ -23,6 +23,7 @@ __all__ = (
     "is_scalar",
     "scalar_converter",
     "sequence_item",
+    "sequence_type",
     "strip_optional",
 )
 
@@ -84,6 +85,13 @@ def sequence_item(tp: Any) -> Any | None:
         item = args[0] if args else str
         return item if is_scalar(item) else None
     return None
+
+
+def sequence_type(tp: Any) -> type:
+    """Return the container (list, tuple, set, frozenset) of a sequence annotation."""
+    tp = _base(strip_optional(tp)[0])
+    origin = get_origin(tp) or tp
+    return origin if origin in _SEQUENCES else list
 
 
 def is_model(tp: Any) -> bool:

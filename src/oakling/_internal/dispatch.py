@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from oakling.http.request import Request
 
 __all__ = (
-    "default_error_response",
     "NO_DEPS",
+    "default_error_response",
     "find_error_handler",
     "handle_error_async",
     "handle_error_sync",
@@ -237,10 +237,20 @@ async def handle_error_async(
     handler = find_error_handler(endpoint, exc, app_handlers)
     if handler is not None:
         try:
-            return to_response(await _maybe_await(handler(request, exc)))
+            return _with_error_headers(to_response(await _maybe_await(handler(request, exc))), exc)
         except Exception as handler_exc:
             return default_error_response(request, handler_exc, debug)
     return default_error_response(request, exc, debug)
+
+
+def _with_error_headers(response: Response, exc: Exception) -> Response:
+    # NOTE: Allow, Retry-After, WWW-Authenticate... belong to the error, whoever renders it.
+    if isinstance(exc, HTTPError) and exc.headers:
+        headers = response.headers
+        for key, value in exc.headers.items():
+            if key not in headers:
+                headers[key] = value
+    return response
 
 
 # -- the sync runner (WSGI) -------------------------------------------------------------
@@ -331,7 +341,7 @@ def handle_error_sync(
     handler = find_error_handler(endpoint, exc, app_handlers)
     if handler is not None:
         try:
-            return to_response(handler(request, exc))
+            return _with_error_headers(to_response(handler(request, exc)), exc)
         except Exception as handler_exc:
             return default_error_response(request, handler_exc, debug)
     return default_error_response(request, exc, debug)

@@ -12,7 +12,7 @@ import contextlib
 import inspect
 import sys
 import typing
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Annotated, Any, get_args, get_origin
 
@@ -23,6 +23,7 @@ from oakling._internal.convert import (
     is_scalar,
     scalar_converter,
     sequence_item,
+    sequence_type,
     strip_optional,
 )
 from oakling.exceptions import BadRequest, ConfigurationError, ValidationError
@@ -63,13 +64,19 @@ class RequestContext:
             if isinstance(gen, Generator):
                 _finish_generator(gen, exc)
 
-    async def close_async(self) -> None:
-        """Finish every generator dependency, newest first, throwing the error into them."""
+    async def close_async(self, run_sync: Callable[..., Awaitable[Any]] | None = None) -> None:
+        """Finish every generator dependency, newest first, throwing the error into them.
+
+        Sync generators finish through ``run_sync`` (the thread pool) when given.
+        """
         exc = self.error
         while self.generators:
             gen = self.generators.pop()
             if isinstance(gen, Generator):
-                _finish_generator(gen, exc)
+                if run_sync is None:
+                    _finish_generator(gen, exc)
+                else:
+                    await run_sync(_finish_generator, gen, exc)
                 continue
             try:
                 if exc is None:
@@ -111,6 +118,7 @@ class Param:
     default: Any
     convert: Callable[[str], Any] | None = None
     many: bool = False
+    container: type = list
     dependant: Dependant | None = None
     use_cache: bool = True
     decode: Callable[[Request], Any] | None = None
@@ -224,6 +232,12 @@ def analyse(
 
 
 def _summarise(dependant: Dependant) -> None:
+    bodies = [p.name for p in dependant.params if p.source == "body"]
+    if len(bodies) > 1:
+        raise ConfigurationError(
+            f"{_where(dependant.call)} has {len(bodies)} body parameters ({', '.join(bodies)}); "
+            "a request has one body: wrap them in one model, or read fields with Form()"
+        )
     sources = {p.source for p in dependant.params}
     body = "form" if sources & {"form", "file"} else ("any" if "body" in sources else None)
     any_async = dependant.is_async or dependant.is_async_generator
@@ -316,7 +330,16 @@ def _scalar_param(
 ) -> Param:
     item = sequence_item(tp)
     if item is not None:
-        return Param(name, source, key, tp, default, convert=scalar_converter(item), many=True)
+        return Param(
+            name,
+            source,
+            key,
+            tp,
+            default,
+            convert=scalar_converter(item),
+            many=True,
+            container=sequence_type(tp),
+        )
     if not is_scalar(tp):
         raise ConfigurationError(
             f"{_where(fn)}: parameter {name!r} ({source}) has type {tp!r}, which cannot be "
@@ -428,7 +451,8 @@ def _extract(param: Param, request: Request, errors: list[dict[str, Any]]) -> An
         return raw
     try:
         if param.many:
-            return [param.convert(item) for item in raw]
+            values = [param.convert(item) for item in raw]
+            return values if param.container is list else param.container(values)
         if source == "form" and not isinstance(raw, str):
             raise ValueError("Expected a text field, got a file")
         return param.convert(raw)
@@ -556,7 +580,7 @@ async def _call_dependency(
     if sub.is_generator:
         gen = sub.call(**kwargs)
         context.generators.append(gen)
-        return next(gen)
+        return await run_sync(next, gen)
     if sub.is_async:
         return await sub.call(**kwargs)
     return await run_sync(sub.call, **kwargs)

@@ -67,7 +67,7 @@ def format_set_cookie(
     if max_age is not None:
         parts.append(f"Max-Age={int(max_age)}")
     if expires is not None:
-        from email.utils import format_datetime  # noqa: PLC0415 - rarely used, slow import
+        from email.utils import format_datetime
 
         when = datetime.fromtimestamp(expires, UTC) if isinstance(expires, int | float) else expires
         parts.append(f"Expires={format_datetime(when.astimezone(UTC), usegmt=True)}")

@@ -224,6 +224,11 @@ class Request:
             return
         self._declared_length(limit)
         self._stream_consumed = True
+        async for chunk in self._receive_chunks(limit):
+            yield chunk
+
+    async def _receive_chunks(self, limit: int) -> AsyncIterator[bytes]:
+        assert self._receive is not None
         received = 0
         if self._pending:
             received = len(self._pending)
@@ -231,8 +236,7 @@ class Request:
             self._pending = b""
         while True:
             message = await self._receive()
-            kind = message["type"]
-            if kind == "http.disconnect":
+            if message["type"] == "http.disconnect":
                 raise ClientDisconnected("Client disconnected while sending the body")
             chunk: bytes = message.get("body", b"")
             received += len(chunk)

@@ -95,7 +95,7 @@ class Response:
             and self.__class__.render is _RENDER
         ):
             # NOTE: the common case, built in one go (no render/_init_headers calls).
-            body = self.body = content.encode(self.charset)  # type: ignore[union-attr]
+            body = self.body = content.encode(self.charset)
             self.raw_headers: RawHeaders = [
                 (_CONTENT_TYPE, _content_type(media_type, self.charset)),
                 (_CONTENT_LENGTH, str(len(body)).encode()),

@@ -171,6 +171,6 @@ async def serve_websocket(app: App, scope: Scope, receive: Receive, send: Send) 
         await websocket.close(1011 if websocket.state_ is WebSocketState.CONNECTED else 1008)
     finally:
         if context.has_cleanup:
-            await context.close_async()
+            await context.close_async(app.run_sync)
     if websocket.state_ is WebSocketState.CONNECTED:
         await websocket.close(1000)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from oakling import App
-from oakling.http.websocket import WebSocket  # noqa: TC001 - read at runtime by injection
+from oakling.http.websocket import WebSocket
 
 app = App()
 
