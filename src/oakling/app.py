@@ -78,6 +78,7 @@ class App(Scaffold):
         self.lifespan = lifespan
         self.endpoints: list[Endpoint] = []
         self.components: list[Component] = []
+        self.ws_endpoints = 0
         self._stack: ASGIApp | None = None
         self._wsgi: WSGIAdapter | None = None
         self._executor: Any = None  # a ThreadPoolExecutor, made on first use
@@ -133,6 +134,8 @@ class App(Scaffold):
             reads_body_for_request=not dependant.is_async and _takes_request(dependant),
         )
         router = self.ws_router if route.websocket else self.router
+        if route.websocket:
+            self.ws_endpoints += 1
         router.add(path, endpoint, list(route.methods), name, inferred)
         self.endpoints.append(endpoint)
         self._invalidate()
@@ -381,7 +384,7 @@ class App(Scaffold):
         for prefix, app, is_asgi in self.mounts:
             if path == prefix or path.startswith(prefix + "/"):
                 return (prefix, app, is_asgi)
-        if self.ws_router.lookup("GET", path) is not None:
+        if self.ws_endpoints and self.ws_router.lookup("GET", path) is not None:
             from oakling.exceptions import HTTPError as _HTTPError
 
             raise _HTTPError(

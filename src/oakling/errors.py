@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 import traceback
-from http import HTTPStatus
 from typing import Any
 
+from oakling.exceptions import status_phrase
 from oakling.http.response import HTMLResponse, JSONResponse, Response
 
 __all__ = ("error_response", "wants_html")
@@ -24,13 +24,6 @@ def wants_html(accept: str | None) -> bool:
     return json_at < 0 or html_at < json_at
 
 
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
-
-
 def error_response(
     status: int,
     detail: str,
@@ -45,7 +38,7 @@ def error_response(
 
     Pass ``exc`` only in debug mode: the traceback is shown to the client.
     """
-    title = _phrase(status)
+    title = status_phrase(status)
     if wants_html(accept):
         return HTMLResponse(
             _html_page(status, title, detail, errors, request_id, exc), status, headers

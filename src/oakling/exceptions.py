@@ -41,7 +41,16 @@ __all__ = (
     "Unauthorized",
     "UnsupportedMediaType",
     "ValidationError",
+    "status_phrase",
 )
+
+
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+
+
+def status_phrase(status_code: int) -> str:
+    """Return the reason phrase of ``status_code`` ("Error" when unknown)."""
+    return _PHRASES.get(status_code, "Error")
 
 
 class OaklingError(Exception):
@@ -87,7 +96,7 @@ class HTTPError(OaklingError):
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.status_code = status_code
-        self.detail = detail or HTTPStatus(status_code).phrase
+        self.detail = detail or status_phrase(status_code)
         self.headers = dict(headers or {})
         super().__init__(self.detail)
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 if TYPE_CHECKING:
     from oakling._types import RawHeaders
 
-__all__ = ("Headers", "MultiDict", "MutableHeaders", "QueryParams", "State")
+__all__ = ("Headers", "MultiDict", "MutableHeaders", "QueryParams", "State", "parse_query")
 
 V = TypeVar("V")
 D = TypeVar("D")
@@ -62,7 +62,11 @@ class MultiDict(Mapping[str, V], Generic[V]):
 
 
 class QueryParams(MultiDict[str]):
-    """The parsed query string of a request."""
+    """The parsed query string of a request.
+
+    Raises:
+        UnicodeDecodeError: The query string is not UTF-8 after percent-decoding.
+    """
 
     __slots__ = ()
 
@@ -70,13 +74,24 @@ class QueryParams(MultiDict[str]):
         self, query: str | bytes | Iterable[tuple[str, str]] | Mapping[str, str] = ""
     ) -> None:
         if isinstance(query, bytes):
-            query = query.decode("latin-1")
+            query = query.decode("utf-8")
         if isinstance(query, str):
-            super().__init__(
-                parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="strict")
-            )
+            super().__init__(parse_query(query))
         else:
             super().__init__(query)
+
+
+def parse_query(query: str) -> list[tuple[str, str]]:
+    """Split a query string into ``(name, value)`` pairs, blank values kept."""
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="strict")
+    # NOTE: fast path, the usual case: nothing to decode.
+    pairs = []
+    for part in query.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            pairs.append((name, value))
+    return pairs
 
 
 class Headers(Mapping[str, str]):
@@ -107,6 +122,18 @@ class Headers(Mapping[str, str]):
             if k == name:
                 return v.decode("latin-1")
         raise KeyError(key)
+
+    @overload
+    def get(self, key: str) -> str | None: ...
+    @overload
+    def get(self, key: str, default: D) -> str | D: ...
+    def get(self, key: str, default: object = None) -> object:
+        """Return the first value of header ``key``, or ``default``."""
+        name = key.lower().encode("latin-1")
+        for k, v in self.raw:
+            if k == name:
+                return v.decode("latin-1")
+        return default
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, str):
