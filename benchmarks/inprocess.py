@@ -198,8 +198,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--max-wait",
         type=float,
-        default=120,
-        help="total seconds to spend waiting for an idle machine (default 120)",
+        default=60,
+        help="total seconds to spend waiting for an idle machine (default 60)",
     )
     parser.add_argument("--no-startup", action="store_true", help="skip start-up measurements")
     parser.add_argument("--json", type=Path, help="also dump raw results to this file")

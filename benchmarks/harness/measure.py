@@ -28,8 +28,8 @@ class Budget:
     """How long to spend per case."""
 
     repeats: int = 4
-    max_repeats: int = 12
-    repeat_seconds: float = 0.12
+    max_repeats: int = 8
+    repeat_seconds: float = 0.1
     warmup_seconds: float = 0.08
 
 
