@@ -114,8 +114,12 @@ def test_non_integer_id_does_not_match_the_route(client: TestClient) -> None:
         ({"name": "x" * 51, "price": 1}, ["body", "name"], "length <= 50"),
         ({"name": "pen", "price": 0}, ["body", "price"], "> 0"),
         ({"name": "pen", "price": "cheap"}, ["body", "price"], "Expected `float`"),
-        ({"name": "pen"}, ["body"], "missing required field `price`"),
-        ({"name": "pen", "price": 1, "colour": "red"}, ["body"], "unknown field `colour`"),
+        ({"name": "pen"}, ["body", "price"], "missing required field `price`"),
+        (
+            {"name": "pen", "price": 1, "colour": "red"},
+            ["body", "colour"],
+            "unknown field `colour`",
+        ),
         ({"name": "pen", "price": 1, "tags": [1]}, ["body", "tags", 0], "Expected `str`"),
     ],
 )

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = (
+    "identity",
     "is_model",
     "is_pydantic",
     "is_scalar",
@@ -143,7 +144,7 @@ def _to_bool(text: str) -> bool:
     raise ValueError(f"Expected a boolean (true/false, 1/0, yes/no, on/off), got {text[:50]!r}")
 
 
-def _identity(text: str) -> str:
+def identity(text: str) -> str:
     return text
 
 
@@ -151,7 +152,7 @@ def scalar_converter(tp: Any) -> Callable[[str], Any]:
     """Return a function turning text into ``tp``; it raises ``ValueError`` with a message."""
     tp = strip_optional(tp)[0]
     if tp is str or tp is Any:
-        return _identity
+        return identity
     if tp is int:
         return _to_int
     if tp is float:

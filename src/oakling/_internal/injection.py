@@ -9,6 +9,7 @@ fills the arguments; every bad value is collected so a 422 lists them all.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import sys
 import typing
@@ -19,6 +20,7 @@ from typing import Annotated, Any, get_args, get_origin
 import msgspec
 
 from oakling._internal.convert import (
+    identity as identity_converter,
     is_pydantic,
     is_scalar,
     scalar_converter,
@@ -122,6 +124,8 @@ class Param:
     dependant: Dependant | None = None
     use_cache: bool = True
     decode: Callable[[Request], Any] | None = None
+    extract: Callable[[Request, list[dict[str, Any]]], Any] | None = None
+    """The compiled extractor (set by ``analyse``); ``None`` for dependencies."""
 
     @property
     def required(self) -> bool:
@@ -143,6 +147,8 @@ class Dependant:
     (a body model, from JSON or a form) or ``None``."""
     any_async: bool = False
     """The call or any dependency below it is async (needs an event loop)."""
+    extractors: tuple[tuple[str, Callable[[Request, list[dict[str, Any]]], Any]], ...] = ()
+    """``(name, extract)`` for each parameter, when there is no dependency."""
     has_deps: bool = False
     """Some parameter, here or below, is a dependency."""
     path_only: bool = False
@@ -250,6 +256,11 @@ def _summarise(dependant: Dependant) -> None:
     dependant.body = body
     dependant.any_async = any_async
     dependant.has_deps = any(p.dependant is not None for p in dependant.params)
+    for param in dependant.params:
+        if param.dependant is None:
+            param.extract = _compile(param)
+    if not dependant.has_deps:
+        dependant.extractors = tuple((p.name, p.extract) for p in dependant.params if p.extract)
     dependant.path_only = all(p.source == "path" and p.convert is None for p in dependant.params)
 
 
@@ -412,6 +423,46 @@ def _pydantic_decoder(tp: Any) -> Callable[[Request], Any]:
 # -- per request --------------------------------------------------------------------------
 
 
+Extract = Callable[[Request, list[dict[str, Any]]], Any]
+
+
+def _compile(param: Param) -> Extract:
+    """Build the extractor of one parameter: a closure with nothing left to decide."""
+    source = param.source
+    if source == "request":
+        return lambda request, errors: request
+    if source == "path" and param.convert is None:
+        name = param.name
+        return lambda request, errors: request.scope["path_params"][name]
+    if source == "query" and not param.many and param.convert is not None:
+        return _compile_query(param)
+    return functools.partial(_extract, param)
+
+
+def _compile_query(param: Param) -> Extract:
+    key, convert, default = param.key, param.convert, param.default
+    required = param.required
+    identity = convert is identity_converter
+    assert convert is not None
+
+    def extract(request: Request, errors: list[dict[str, Any]]) -> Any:
+        raw = request.query.get(key)
+        if raw is None:
+            if required:
+                errors.append({"loc": ["query", key], "msg": "Field required", "type": "missing"})
+                return None
+            return default
+        if identity:
+            return raw
+        try:
+            return convert(raw)
+        except ValueError as exc:
+            errors.append({"loc": ["query", key], "msg": str(exc), "type": "invalid"})
+            return None
+
+    return extract
+
+
 def _raw_value(param: Param, request: Request) -> Any:
     source = param.source
     if source == "query":
@@ -501,11 +552,13 @@ def solve_sync(dependant: Dependant, request: Request, context: RequestContext) 
 def _solve_sync(
     dependant: Dependant, request: Request, context: RequestContext, errors: list[dict[str, Any]]
 ) -> dict[str, Any]:
+    if not dependant.has_deps:
+        return {name: extract(request, errors) for name, extract in dependant.extractors}
     kwargs: dict[str, Any] = {}
     for param in dependant.params:
         sub = param.dependant
         if sub is None:
-            kwargs[param.name] = _extract(param, request, errors)
+            kwargs[param.name] = param.extract(request, errors)  # type: ignore[misc]
             continue
         if param.use_cache and sub.call in context.cache:
             kwargs[param.name] = context.cache[sub.call]
@@ -555,7 +608,7 @@ async def _solve_async(
     for param in dependant.params:
         sub = param.dependant
         if sub is None:
-            kwargs[param.name] = _extract(param, request, errors)
+            kwargs[param.name] = param.extract(request, errors)  # type: ignore[misc]
             continue
         if param.use_cache and sub.call in context.cache:
             kwargs[param.name] = context.cache[sub.call]

@@ -10,8 +10,13 @@ __all__ = ("SameSite", "format_set_cookie", "parse_cookie_header")
 
 SameSite = Literal["lax", "strict", "none"]
 
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_COOKIE_VALUE = re.compile(r"^[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*$")
+# NOTE: used with fullmatch(): a pattern ending in `$` also matches before a final "\n",
+# which would let a newline through into the Set-Cookie header.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")
+# Path and Domain attribute values: printable ASCII (space included) but no ';'.
+_ATTRIBUTE_VALUE = re.compile(r"[\x20-\x3a\x3c-\x7e]*")
+_SAMESITE = ("lax", "strict", "none")
 
 
 def parse_cookie_header(header: str) -> dict[str, str]:
@@ -26,7 +31,7 @@ def parse_cookie_header(header: str) -> dict[str, str]:
     for chunk in header.split(";"):
         name, sep, value = chunk.partition("=")
         name = name.strip()
-        if not sep or not name or not _TOKEN.match(name):
+        if not sep or not name or not _TOKEN.fullmatch(name):
             continue
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
@@ -52,16 +57,29 @@ def format_set_cookie(
     r"""Build a ``Set-Cookie`` header value.
 
     Raises:
-        ValueError: ``name`` is not a token or ``value`` holds characters a cookie
-            cannot carry (space, ``"``, ``,``, ``;``, ``\\``, control characters).
+        ValueError: ``name`` is not a token, ``value`` holds characters a cookie
+            cannot carry (space, ``"``, ``,``, ``;``, ``\\``, control characters),
+            ``path`` or ``domain`` holds ``;`` or a control character, or
+            ``samesite`` is not ``"lax"``, ``"strict"`` or ``"none"``.
     """
-    if not _TOKEN.match(name):
+    if not _TOKEN.fullmatch(name):
         raise ValueError(f"Invalid cookie name {name!r}: use letters, digits and !#$%&'*+-.^_`|~")
-    if not _COOKIE_VALUE.match(value):
+    if not _COOKIE_VALUE.fullmatch(value):
         raise ValueError(
             f"Invalid character in the value of cookie {name!r}: encode it first "
             "(e.g. urllib.parse.quote or base64) — spaces, quotes, commas, semicolons "
             "and backslashes are not allowed"
+        )
+    for attribute, text in (("path", path), ("domain", domain)):
+        if text and not _ATTRIBUTE_VALUE.fullmatch(text):
+            raise ValueError(
+                f"Invalid {attribute} {text!r} for cookie {name!r}: "
+                "semicolons and control characters are not allowed"
+            )
+    same_site = samesite.lower() if samesite else None
+    if same_site is not None and same_site not in _SAMESITE:
+        raise ValueError(
+            f"Invalid samesite {samesite!r} for cookie {name!r}: use 'lax', 'strict' or 'none'"
         )
     parts = [f"{name}={value}"]
     if max_age is not None:
@@ -75,12 +93,12 @@ def format_set_cookie(
         parts.append(f"Domain={domain}")
     if path:
         parts.append(f"Path={path}")
-    if secure or samesite == "none":
+    if secure or same_site == "none":
         parts.append("Secure")
     if httponly:
         parts.append("HttpOnly")
-    if samesite:
-        parts.append(f"SameSite={samesite.capitalize()}")
+    if same_site:
+        parts.append(f"SameSite={same_site.capitalize()}")
     if partitioned:
         parts.append("Partitioned")
     return "; ".join(parts)

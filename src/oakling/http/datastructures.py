@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from urllib.parse import parse_qsl
@@ -41,6 +42,14 @@ class MultiDict(Mapping[str, V], Generic[V]):
     def __contains__(self, key: object) -> bool:
         return key in self._dict
 
+    @overload
+    def get(self, key: str) -> V | None: ...
+    @overload
+    def get(self, key: str, default: D) -> V | D: ...
+    def get(self, key: str, default: object = None) -> object:
+        """Return the last value of ``key``, or ``default``."""
+        return self._dict.get(key, default)
+
     def getlist(self, key: str) -> list[V]:
         """Return every value of ``key``, in the order they came."""
         return [v for k, v in self._list if k == key]
@@ -55,7 +64,8 @@ class MultiDict(Mapping[str, V], Generic[V]):
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(tuple(self._list))
+        # NOTE: order-insensitive, like __eq__: equal multi-dicts must hash equal.
+        return hash(tuple(sorted(self._list, key=repr)))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._list!r})"
@@ -165,7 +175,8 @@ class Headers(Mapping[str, str]):
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(tuple(self.raw))
+        # NOTE: order-insensitive, like __eq__: equal headers must hash equal.
+        return hash(tuple(sorted(self.raw)))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.multi_items()!r})"
@@ -175,6 +186,7 @@ class MutableHeaders(Headers):
     """Headers that can be changed: the headers of a response."""
 
     __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable (like dict)
 
     def __setitem__(self, key: str, value: str) -> None:
         """Set ``key`` to ``value``, replacing every earlier value."""
@@ -207,10 +219,21 @@ class MutableHeaders(Headers):
             self[key] = value
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
 def _check_header(key: str, value: str) -> None:
-    # NOTE: CR/LF in a header would let input split the response (header injection).
-    if "\r" in value or "\n" in value or "\r" in key or "\n" in key or ":" in key:
-        raise ValueError(f"Invalid character in header {key!r}: CR, LF and ':' are not allowed")
+    # NOTE: CR/LF in a header would let input split the response (header injection);
+    # NUL and a name that is not a token make servers drop the response instead.
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise ValueError(
+            f"Invalid character in the value of header {key!r}: CR, LF and NUL are not allowed"
+        )
+    if _HEADER_NAME.fullmatch(key) is None:
+        raise ValueError(
+            f"Invalid header name {key!r}: use letters, digits and !#$%&'*+-.^_`|~ "
+            "(no spaces, ':', CR or LF)"
+        )
 
 
 class State:
@@ -223,13 +246,19 @@ class State:
         self._values[name] = value
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_values":
+            # NOTE: copy/pickle look attributes up before __init__ ran: no recursion.
+            raise AttributeError(name)
         try:
             return self._values[name]
         except KeyError:
             raise AttributeError(f"state has no attribute {name!r}") from None
 
     def __delattr__(self, name: str) -> None:
-        del self._values[name]
+        try:
+            del self._values[name]
+        except KeyError:
+            raise AttributeError(f"state has no attribute {name!r}") from None
 
     def __contains__(self, name: str) -> bool:
         return name in self._values

@@ -423,15 +423,26 @@ def _check_depth(body: bytes, max_depth: int) -> None:
 def validation_error_item(message: str, source: str, *name: str) -> dict[str, Any]:
     """Turn a msgspec validation message into ``{"loc", "msg", "type"}``.
 
-    msgspec says ``Expected `int`, got `str` - at `$.items[0].price```; the
-    ``$...`` path becomes the location after ``source`` and ``name``.
+    msgspec says ``Expected `int`, got `str` - at `$.items[0].price``` or ``Object
+    missing required field `name` - at `$.user```; the ``$...`` path and the missing
+    or unknown field name become the location after ``source`` and ``name``.
     """
     msg, sep, where = message.rpartition(" - at `")
     if not sep:
-        return {"loc": [source, *name], "msg": message, "type": "invalid"}
+        msg, where = message, "$`"
     path = where.rstrip("`").removeprefix("$")
     loc: list[str | int] = [source, *name]
     for part in path.replace("]", "").replace("[", ".").split("."):
         if part:
             loc.append(int(part) if part.isdigit() else part)
-    return {"loc": loc, "msg": msg, "type": "invalid"}
+    kind = "invalid"
+    for marker, kind_name in (
+        ("missing required field `", "missing"),
+        ("unknown field `", "unknown"),
+    ):
+        _head, found, rest = msg.partition(marker)
+        if found:
+            loc.append(rest.split("`", 1)[0])
+            kind = kind_name
+            break
+    return {"loc": loc, "msg": msg, "type": kind}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, urlencode, urlsplit
+from urllib.parse import SplitResult, unquote_plus, urlencode, urlsplit
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,10 +64,19 @@ class URL(str):
         return URL(self._parts._replace(**parts).geturl())
 
     def include_query_params(self, params: Mapping[str, Any] | None = None, **kw: Any) -> URL:
-        """Return a copy with query params added (lists become repeated keys)."""
+        """Return a copy with query params set (lists and tuples become repeated keys).
+
+        A param given here replaces every value of that name already in the query,
+        so ``url.include_query_params(page=2)`` on ``?page=1&sort=name`` gives
+        ``?sort=name&page=2``; the other params keep their place and encoding.
+        """
         merged = {**(params or {}), **kw}
         if not merged:
             return self
-        extra = urlencode(merged, doseq=True)
-        query = f"{self.query}&{extra}" if self.query else extra
-        return self.copy_with(query=query)
+        kept = [
+            part
+            for part in self.query.split("&")
+            if part and unquote_plus(part.partition("=")[0]) not in merged
+        ]
+        kept.append(urlencode(merged, doseq=True))
+        return self.copy_with(query="&".join(kept))

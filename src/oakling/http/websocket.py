@@ -72,8 +72,15 @@ class WebSocket(Request):
         if message["type"] == "websocket.disconnect":
             self.state_ = WebSocketState.CLOSED
             raise WebSocketDisconnect(message.get("code", 1000), message.get("reason") or "")
-        size = len(message.get("text") or message.get("bytes") or b"")
-        if size > self.limits.max_body_size:
+        limit = self.limits.max_body_size
+        text = message.get("text")
+        if text is not None:
+            # NOTE: the limit is in bytes; a character is at most 4 bytes in UTF-8, so
+            # only a text that might be over it is encoded to be measured.
+            size = len(text) if len(text) * 4 <= limit else len(text.encode("utf-8"))
+        else:
+            size = len(message.get("bytes") or b"")
+        if size > limit:
             await self.close(1009, "Message too big")
             raise WebSocketDisconnect(1009, "Message too big")
         return message
