@@ -21,6 +21,8 @@ import msgspec
 
 from oakling._internal.convert import (
     identity as identity_converter,
+)
+from oakling._internal.convert import (
     is_pydantic,
     is_scalar,
     scalar_converter,
