@@ -62,25 +62,7 @@ def format_set_cookie(
             ``path`` or ``domain`` holds ``;`` or a control character, or
             ``samesite`` is not ``"lax"``, ``"strict"`` or ``"none"``.
     """
-    if not _TOKEN.fullmatch(name):
-        raise ValueError(f"Invalid cookie name {name!r}: use letters, digits and !#$%&'*+-.^_`|~")
-    if not _COOKIE_VALUE.fullmatch(value):
-        raise ValueError(
-            f"Invalid character in the value of cookie {name!r}: encode it first "
-            "(e.g. urllib.parse.quote or base64) — spaces, quotes, commas, semicolons "
-            "and backslashes are not allowed"
-        )
-    for attribute, text in (("path", path), ("domain", domain)):
-        if text and not _ATTRIBUTE_VALUE.fullmatch(text):
-            raise ValueError(
-                f"Invalid {attribute} {text!r} for cookie {name!r}: "
-                "semicolons and control characters are not allowed"
-            )
-    same_site = samesite.lower() if samesite else None
-    if same_site is not None and same_site not in _SAMESITE:
-        raise ValueError(
-            f"Invalid samesite {samesite!r} for cookie {name!r}: use 'lax', 'strict' or 'none'"
-        )
+    same_site = _check(name, value, path, domain, samesite)
     parts = [f"{name}={value}"]
     if max_age is not None:
         parts.append(f"Max-Age={int(max_age)}")
@@ -102,3 +84,29 @@ def format_set_cookie(
     if partitioned:
         parts.append("Partitioned")
     return "; ".join(parts)
+
+
+def _check(
+    name: str, value: str, path: str | None, domain: str | None, samesite: str | None
+) -> str | None:
+    """Validate a cookie's name, value and attributes; return SameSite lower-cased."""
+    if not _TOKEN.fullmatch(name):
+        raise ValueError(f"Invalid cookie name {name!r}: use letters, digits and !#$%&'*+-.^_`|~")
+    if not _COOKIE_VALUE.fullmatch(value):
+        raise ValueError(
+            f"Invalid character in the value of cookie {name!r}: encode it first "
+            "(e.g. urllib.parse.quote or base64) — spaces, quotes, commas, semicolons "
+            "and backslashes are not allowed"
+        )
+    for attribute, text in (("path", path), ("domain", domain)):
+        if text and not _ATTRIBUTE_VALUE.fullmatch(text):
+            raise ValueError(
+                f"Invalid {attribute} {text!r} for cookie {name!r}: "
+                "semicolons and control characters are not allowed"
+            )
+    same_site = samesite.lower() if samesite else None
+    if same_site is not None and same_site not in _SAMESITE:
+        raise ValueError(
+            f"Invalid samesite {samesite!r} for cookie {name!r}: use 'lax', 'strict' or 'none'"
+        )
+    return same_site
