@@ -26,7 +26,10 @@ class MultiDict(Mapping[str, V], Generic[V]):
     __slots__ = ("_dict", "_list")
 
     def __init__(self, items: Iterable[tuple[str, V]] | Mapping[str, V] = ()) -> None:
-        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
+        if items.__class__ is list:
+            pairs: list[tuple[str, V]] = items  # NOTE: owned from here on (parsers pass fresh lists)
+        else:
+            pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
         self._list: list[tuple[str, V]] = pairs
         self._dict: dict[str, V] = dict(pairs)
 
