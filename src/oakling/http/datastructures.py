@@ -27,7 +27,7 @@ class MultiDict(Mapping[str, V], Generic[V]):
 
     def __init__(self, items: Iterable[tuple[str, V]] | Mapping[str, V] = ()) -> None:
         if items.__class__ is list:
-            pairs: list[tuple[str, V]] = items  # NOTE: owned from here on (parsers pass fresh lists)
+            pairs: list[tuple[str, V]] = items  # NOTE: taken as is: parsers pass fresh lists
         else:
             pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
         self._list: list[tuple[str, V]] = pairs
