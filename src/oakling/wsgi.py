@@ -23,7 +23,7 @@ from oakling._internal.dispatch import (
     respond_sync,
 )
 from oakling._internal.endpoint import Endpoint
-from oakling._internal.hosts import request_id_for
+from oakling._internal.hosts import new_request_id
 from oakling.exceptions import BadRequest, HTTPError
 from oakling.http.request import Request
 from oakling.http.response import Response, status_line
@@ -65,8 +65,29 @@ async def _call_directly(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -
     return fn(*args, **kwargs)
 
 
-def scope_from_environ(environ: WSGIEnviron) -> Scope:
-    """Build an ASGI-style HTTP scope from a WSGI environ."""
+class WSGIScope(dict[str, Any]):
+    """An ASGI-style scope over a WSGI environ.
+
+    ``headers`` and ``raw_path`` are built on first use (``scope["headers"]``): most
+    requests never need all of them.
+    """
+
+    __slots__ = ("environ",)
+
+    environ: WSGIEnviron
+
+    def __missing__(self, key: str) -> Any:
+        if key == "headers":
+            value: Any = _headers_from_environ(self.environ)
+        elif key == "raw_path":
+            value = _raw_path(self.environ)
+        else:
+            raise KeyError(key)
+        self[key] = value
+        return value
+
+
+def _headers_from_environ(environ: WSGIEnviron) -> list[tuple[bytes, bytes]]:
     headers = [
         (key[5:].replace("_", "-").lower().encode("latin-1"), value.encode("latin-1"))
         for key, value in environ.items()
@@ -78,37 +99,54 @@ def scope_from_environ(environ: WSGIEnviron) -> Scope:
     content_length = environ.get("CONTENT_LENGTH")
     if content_length:
         headers.append((b"content-length", content_length.encode("latin-1")))
+    return headers
+
+
+def _raw_path(environ: WSGIEnviron) -> bytes:
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return bytes(raw.encode("latin-1").split(b"?", 1)[0])
+    path = environ.get("SCRIPT_NAME", "") + (environ.get("PATH_INFO", "") or "/")
+    return quote(path.encode("latin-1"), safe="/").encode("ascii")
+
+
+def scope_from_environ(environ: WSGIEnviron) -> Scope:
+    """Build an ASGI-style HTTP scope from a WSGI environ.
+
+    A path that is not UTF-8 is replaced by ``/`` and flagged with
+    ``scope["oakling.bad_path"]``: the caller answers 400.
+    """
+    scope = WSGIScope()
+    scope.environ = environ
     script_name = environ.get("SCRIPT_NAME", "")
-    path_info = environ.get("PATH_INFO", "") or "/"
-    raw_path = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    try:
-        path_bytes = (script_name + path_info).encode("latin-1")
-        path = path_bytes.decode("utf-8")
-        root_path = script_name.encode("latin-1").decode("utf-8")
-        raw = raw_path.encode("latin-1") if raw_path else quote(path_bytes, safe="/").encode()
-    except UnicodeError:
-        path, root_path, raw = "/", "", b"/"
-        headers.append((b"x-oakling-bad-path", b"1"))
+    path = script_name + (environ.get("PATH_INFO", "") or "/")
+    if not path.isascii():
+        try:
+            path = path.encode("latin-1").decode("utf-8")
+            script_name = script_name.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            path, script_name = "/", ""
+            scope["oakling.bad_path"] = True
     remote_port = environ.get("REMOTE_PORT")
     server_port = environ.get("SERVER_PORT")
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": environ.get("SERVER_PROTOCOL", "HTTP/1.1").partition("/")[2] or "1.1",
-        "method": environ["REQUEST_METHOD"].upper(),
-        "scheme": environ.get("wsgi.url_scheme", "http"),
-        "path": path,
-        "raw_path": raw.split(b"?", 1)[0],
-        "root_path": root_path,
-        "query_string": environ.get("QUERY_STRING", "").encode("latin-1"),
-        "headers": headers,
-        "client": (environ.get("REMOTE_ADDR", ""), int(remote_port) if remote_port else 0),
-        "server": (
-            environ.get("SERVER_NAME", "localhost"),
-            int(server_port) if server_port and server_port.isdigit() else None,
-        ),
-        "oakling.testing": environ.get("oakling.testing", False),
-    }
+    scope["type"] = "http"
+    scope["method"] = environ["REQUEST_METHOD"]
+    scope["scheme"] = environ.get("wsgi.url_scheme", "http")
+    scope["path"] = path
+    scope["root_path"] = script_name
+    scope["query_string"] = environ.get("QUERY_STRING", "").encode("latin-1")
+    scope["http_version"] = environ.get("SERVER_PROTOCOL", "HTTP/1.1")[5:] or "1.1"
+    scope["client"] = (environ.get("REMOTE_ADDR", ""), int(remote_port) if remote_port else 0)
+    scope["server"] = (
+        environ.get("SERVER_NAME", "localhost"),
+        int(server_port) if server_port and server_port.isdigit() else None,
+    )
+    host = environ.get("HTTP_HOST")
+    if host is not None:
+        scope["oakling.host"] = host
+    if environ.get("oakling.testing"):
+        scope["oakling.testing"] = True
+    return scope
 
 
 class WSGIAdapter:
@@ -166,7 +204,7 @@ class WSGIAdapter:
         if app.proxies is not None:
             app.proxies.apply(scope)
         if settings.request_id:
-            scope["oakling.request_id"] = request_id_for(scope)
+            scope["oakling.request_id"] = new_request_id(environ.get("HTTP_X_REQUEST_ID"))
         request = Request(scope, None, limits=app.limits, wsgi_input=environ.get("wsgi.input"))
         context: RequestContext | None = None
         try:
@@ -231,8 +269,7 @@ class WSGIAdapter:
 
 
 def _resolve(app: App, scope: Scope) -> Endpoint | Response | tuple[str, Any, bool]:
-    headers = scope["headers"]
-    if headers and headers[-1][0] == b"x-oakling-bad-path":
+    if "oakling.bad_path" in scope:
         raise BadRequest("The request path is not valid UTF-8")
     return app.resolve(scope)
 

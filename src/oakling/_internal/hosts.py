@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from oakling._types import Scope
 
-__all__ = ("HostValidator", "ProxyResolver", "request_id_for", "split_host")
+__all__ = ("HostValidator", "ProxyResolver", "new_request_id", "request_id_for", "split_host")
 
 
 def split_host(host: str) -> str:
@@ -127,10 +127,17 @@ def request_id_for(scope: dict[str, Any] | Any) -> bytes:
     """
     for key, value in scope["headers"]:
         if key == b"x-request-id":
-            if (
-                0 < len(value) <= 128
-                and value.replace(b"-", b"").replace(b"_", b"").replace(b".", b"").isalnum()
-            ):
-                return bytes(value)
-            break
+            return new_request_id(value)
+    return b"%s%06x" % (_PROCESS_ID, next(_counter))
+
+
+def new_request_id(sent: bytes | str | None) -> bytes:
+    """Return ``sent`` when it is a sane request id, else a new unique one."""
+    if sent is not None:
+        value = sent.encode("latin-1") if isinstance(sent, str) else sent
+        if (
+            0 < len(value) <= 128
+            and value.replace(b"-", b"").replace(b"_", b"").replace(b".", b"").isalnum()
+        ):
+            return bytes(value)
     return b"%s%06x" % (_PROCESS_ID, next(_counter))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import msgspec
 
@@ -155,7 +156,10 @@ class Request:
     def url(self) -> URL:
         """The full URL of the request."""
         raw = self.scope.get("raw_path")
-        path = raw.decode("latin-1") if raw else self.scope["path"]
+        if raw is None and "headers" in self.scope:
+            path = quote(self.scope["path"], safe="/%")
+        else:
+            path = self.scope["raw_path"].decode("latin-1")
         query = self.scope.get("query_string", b"")
         url = f"{self.scheme}://{self.host}{path}"
         if query:
