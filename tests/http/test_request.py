@@ -3,7 +3,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pytest
@@ -13,6 +13,9 @@ from oakling.exceptions import ClientDisconnected, PayloadTooLarge
 from oakling.http.datastructures import QueryParams
 from oakling.http.url import URL
 from oakling.testing import TestClient
+
+if TYPE_CHECKING:
+    from oakling._types import Message
 
 ClientFactory = Callable[[App], TestClient]
 
@@ -35,16 +38,16 @@ async def call_asgi(
     **scope_extra: Any,
 ) -> tuple[int, dict[str, str], bytes, int]:
     """Call ``app`` with one HTTP request; return status, headers, body and receive calls."""
-    queue = list(messages if messages is not None else [{"type": "http.request"}])
+    queue: list[Message] = list(messages if messages is not None else [{"type": "http.request"}])
     calls = 0
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         nonlocal calls
         calls += 1
         return queue.pop(0) if queue else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope: dict[str, Any] = {
@@ -269,13 +272,9 @@ async def test_host_comes_from_the_server_without_a_host_header(
 def test_host_comes_from_server_name_and_port_without_a_host_header_under_wsgi(
     inspect_app: App, scheme: str, port: str, host: str
 ) -> None:
+    environ: dict[str, Any] = {"wsgi.url_scheme": scheme}
     _, _, body = call_wsgi(
-        inspect_app,
-        "/x",
-        HTTP_HOST=None,
-        SERVER_NAME="wsgi.local",
-        SERVER_PORT=port,
-        **{"wsgi.url_scheme": scheme},
+        inspect_app, "/x", HTTP_HOST=None, SERVER_NAME="wsgi.local", SERVER_PORT=port, **environ
     )
     assert json.loads(body)["host"] == host
 

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 import msgspec
 import pydantic
@@ -24,6 +24,9 @@ from oakling.http.response import (
 )
 from oakling.http.url import URL
 from oakling.testing import TestClient
+
+if TYPE_CHECKING:
+    from oakling._types import Message
 
 ClientFactory = Callable[[App], TestClient]
 
@@ -47,8 +50,8 @@ def test_response_from_str_is_encoded_with_its_charset() -> None:
 
 def test_response_from_bytes_none_and_buffers() -> None:
     assert Response(b"\x00\xff").body == b"\x00\xff"
-    assert Response(bytearray(b"ab")).body == b"ab"
-    assert Response(memoryview(b"cd")).body == b"cd"
+    assert Response(bytearray(b"ab")).body == b"ab"  # type: ignore[arg-type]
+    assert Response(memoryview(b"cd")).body == b"cd"  # type: ignore[arg-type]
     empty = Response()
     assert empty.body == b""
     assert header_pairs(empty) == [("content-length", "0")]  # no media type, no Content-Type
@@ -170,12 +173,12 @@ def test_response_repr_and_status_lines() -> None:
 
 @pytest.mark.anyio
 async def test_response_is_an_asgi_app() -> None:
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     response = PlainTextResponse("hi", 201, headers={"X-A": "1"})
@@ -200,8 +203,9 @@ async def test_response_is_an_asgi_app() -> None:
 def test_response_answers_a_wsgi_call() -> None:
     calls: list[tuple[str, list[tuple[str, str]]]] = []
 
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+    def start_response(status: str, headers: list[tuple[str, str]]) -> Callable[[bytes], None]:
         calls.append((status, headers))
+        return lambda data: None
 
     response = HTMLResponse("<b>", 404)
     assert list(response.to_wsgi({"REQUEST_METHOD": "GET"}, start_response)) == [b"<b>"]

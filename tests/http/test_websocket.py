@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 import pytest
@@ -10,6 +10,9 @@ import pytest
 from oakling import App, Depends, Header, Query, Settings, Unauthorized
 from oakling.http.websocket import WebSocket, WebSocketDisconnect, WebSocketState
 from oakling.testing import TestClient, WebSocketClosed, WebSocketRejected
+
+if TYPE_CHECKING:
+    from oakling._types import Message, Scope
 
 ClientFactory = Callable[[App], TestClient]
 
@@ -37,9 +40,10 @@ def client(app: App) -> Iterator[TestClient]:
 def test_accept_without_subprotocol(app: App, client: TestClient) -> None:
     @app.websocket("/ws")
     async def handler(websocket: WebSocket) -> None:
-        assert websocket.state_ is WebSocketState.CONNECTING
+        states = [websocket.state_]
         await websocket.accept()
-        assert websocket.state_ is WebSocketState.CONNECTED
+        states.append(websocket.state_)
+        assert states == [WebSocketState.CONNECTING, WebSocketState.CONNECTED]
         await websocket.send_text("hello")
 
     with client.websocket_connect("/ws") as session:
@@ -65,16 +69,16 @@ async def test_accept_sends_extra_headers_and_the_subprotocol(app: App) -> None:
     async def handler(websocket: WebSocket) -> None:
         await websocket.accept("chat", headers={"X-Server": "oakling"})
 
-    incoming = [{"type": "websocket.connect"}]
-    sent: list[dict[str, Any]] = []
+    incoming: list[Message] = [{"type": "websocket.connect"}]
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
+    scope: Scope = {
         "type": "websocket",
         "scheme": "ws",
         "path": "/ws",
@@ -536,7 +540,10 @@ def test_failed_injection_rejects_the_handshake_without_logging(
 
     @app.websocket("/rooms/{room_id:int}")
     async def room(
-        websocket: WebSocket, room_id: int, limit: int, user: str = Depends(current_user)
+        websocket: WebSocket,
+        room_id: int,
+        limit: int,
+        user: Annotated[str, Depends(current_user)],
     ) -> None:
         await websocket.accept()
 
@@ -566,7 +573,7 @@ def test_sync_dependency_in_a_websocket_handler(app: App, client: TestClient) ->
         return type(websocket).__name__
 
     @app.websocket("/ws")
-    async def handler(websocket: WebSocket, kind: str = Depends(settings_name)) -> None:
+    async def handler(websocket: WebSocket, kind: Annotated[str, Depends(settings_name)]) -> None:
         await websocket.accept()
         await websocket.send_text(kind)
 
