@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -15,6 +15,9 @@ import pytest
 from oakling import App, Request, Response, Settings, redirect
 from oakling.http.response import PlainTextResponse
 from oakling.testing import AsyncTestClient, TestClient, WebSocketClosed, WebSocketRejected
+
+if TYPE_CHECKING:
+    from oakling._types import Receive, Scope, Send
 
 ClientFactory = Callable[[App], TestClient]
 
@@ -315,6 +318,42 @@ def test_start_up_failure_is_raised_by_the_with_block() -> None:
         TestClient(app),
     ):
         pass
+
+
+def test_shutdown_failure_is_raised_when_the_with_block_ends() -> None:
+    app = App(debug=True)
+
+    @app.on_shutdown
+    def broken() -> None:
+        raise OSError("cannot flush")
+
+    client = TestClient(app)
+    with pytest.raises(RuntimeError, match="App shutdown failed: cannot flush"), client:
+        pass
+    client.close()  # NOTE: a failed __exit__ leaves the loop thread running (see report)
+
+
+async def plain_asgi_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """An ASGI app that is not an oakling app: no lifespan support, raises on websockets."""
+    if scope["type"] == "lifespan":
+        return
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.accept"})
+        raise ValueError("websocket bug")
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+
+def test_test_client_drives_any_asgi_app() -> None:
+    with TestClient(plain_asgi_app) as client:  # an app without lifespan support
+        assert client.get("/anything").text == "/anything"
+        session = client.websocket_connect("/ws")
+        with pytest.raises(ValueError, match="websocket bug"), session:  # noqa: PT012
+            with pytest.raises(WebSocketClosed) as closed:
+                session.receive()
+            assert closed.value.code == 1011
+            assert "websocket bug" in closed.value.reason
 
 
 def test_secret_key_check_is_skipped_for_test_clients(interface: str) -> None:

@@ -210,6 +210,19 @@ def test_url_is_a_url_object() -> None:
     assert repr(request) == "<Request GET /p>"
 
 
+def test_url_without_raw_path_is_built_from_the_path() -> None:
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/a b/caf\u00e9",
+            "query_string": b"",
+            "headers": [(b"host", b"example.com")],
+        }
+    )
+    assert request.url == "http://example.com/a%20b/caf%C3%A9"
+
+
 @pytest.mark.anyio
 async def test_base_url_and_url_include_the_root_path_under_asgi(inspect_app: App) -> None:
     status, _, body, _ = await call_asgi(
@@ -629,8 +642,10 @@ def test_json_nested_too_deep_is_400(make_client: ClientFactory) -> None:
     too_deep = client.post("/json", content=b"[[[[1]]]]")
     assert too_deep.status_code == 400
     assert "nested deeper than 3 levels" in too_deep.json()["detail"]
-    # brackets inside strings do not count
+    # brackets inside strings do not count, escaped quotes do not end a string
     assert client.post("/json", content=b'["[[[[[["]').json() == {"got": ["[[[[[["]}
+    escaped = b'["\\"[[[[[[", {"k": "\\\\"}]'
+    assert client.post("/json", content=escaped).json() == {"got": ['"[[[[[[', {"k": "\\"}]}
 
 
 def test_form_urlencoded_and_multipart(make_client: ClientFactory, body_app: App) -> None:

@@ -95,6 +95,65 @@ async def test_accept_sends_extra_headers_and_the_subprotocol(app: App) -> None:
     ]
 
 
+async def call_websocket(
+    app: App, messages: list[Message], path: str = "/ws", **scope_extra: Any
+) -> list[Message]:
+    """Run one websocket connection with raw ASGI messages; return what the app sent."""
+    incoming = list(messages)
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "websocket",
+        "scheme": "ws",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "subprotocols": [],
+    }
+    scope.update(scope_extra)
+    await app(scope, receive, send)
+    return sent
+
+
+@pytest.mark.anyio
+async def test_client_gone_before_the_handshake(app: App) -> None:
+    seen: list[int] = []
+
+    @app.websocket("/ws")
+    async def handler(websocket: WebSocket) -> None:
+        try:
+            await websocket.accept()
+        except WebSocketDisconnect as exc:
+            seen.append(exc.code)
+            raise
+
+    sent = await call_websocket(app, [{"type": "websocket.disconnect", "code": 1001}])
+    assert sent == []  # nothing to answer
+    assert seen == [1001]
+
+
+@pytest.mark.anyio
+async def test_websocket_route_under_a_root_path(app: App) -> None:
+    @app.websocket("/ws")
+    async def handler(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_json([websocket.path, websocket.base_url])
+
+    sent = await call_websocket(
+        app, [{"type": "websocket.connect"}], "/api/ws", root_path="/api", raw_path=b"/api/ws"
+    )
+    assert [m["type"] for m in sent] == ["websocket.accept", "websocket.send", "websocket.close"]
+    assert msgspec.json.decode(sent[1]["text"]) == ["/api/ws", "ws://testserver/api/"]
+
+
 def test_accept_twice_is_an_error(app: App, client: TestClient) -> None:
     @app.websocket("/ws")
     async def handler(websocket: WebSocket) -> None:
