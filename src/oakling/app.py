@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import functools
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -221,6 +222,7 @@ class App(Scaffold):
         for endpoint in self.endpoints:
             endpoint.hooks = self._hooks_for(endpoint.components)
             endpoint.fast = _is_fast(endpoint)
+            endpoint.fast_sync = _is_fast(endpoint, sync=True)
         self._router_endpoints = (
             _answer_endpoint(_give_answer_async, self._hooks_for(())),
             _answer_endpoint(_give_answer, self._hooks_for(())),
@@ -539,14 +541,19 @@ def _answer_endpoint(handler: Callable[..., Any], hooks: Hooks) -> Endpoint:
     return Endpoint(handler, analyse(handler), name="<router>", path="", hooks=hooks)
 
 
-def _is_fast(endpoint: Endpoint) -> bool:
+def _is_fast(endpoint: Endpoint, *, sync: bool = False) -> bool:
     dependant = endpoint.dependant
+    if sync:
+        # NOTE: under WSGI an async error handler would need a loop: not the fast path.
+        handlers = [fn for table in endpoint.hooks.error_handlers for fn in table.values()]
+        if any(inspect.iscoroutinefunction(fn) for fn in handlers):
+            return False
     return (
         endpoint.hooks.empty
-        and dependant.is_async
+        and dependant.is_async is not sync
         and not dependant.has_deps
         and dependant.body is None
-        and not endpoint.reads_body_for_request
+        and (sync or not endpoint.reads_body_for_request)
         and not endpoint.websocket
     )
 
@@ -565,7 +572,7 @@ def _host_header(scope: Scope) -> str:
     if host is not None:
         return str(host)
     for key, value in scope["headers"]:
-        if key == b"host":
+        if key == b"host" and value:
             return str(value.decode("latin-1"))
     server = scope.get("server")
     return str(server[0]) if server else ""

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from oakling._internal.dispatch import (
+    NO_DEPS,
     default_error_response,
     handle_error_sync,
     respond_async,
     respond_sync,
 )
-from oakling._internal.endpoint import Endpoint
+from oakling._internal.endpoint import Endpoint, to_response
 from oakling._internal.hosts import new_request_id
+from oakling._internal.injection import solve_sync
 from oakling.exceptions import BadRequest, HTTPError
 from oakling.http.request import Request
 from oakling.http.response import Response, status_line
@@ -182,6 +184,11 @@ class WSGIAdapter:
             if not self.app._started:
                 run_coroutine(self.app.startup(testing=testing))
                 atexit.register(self.shutdown)
+                # NOTE: granian's WSGI workers exit without running atexit handlers;
+                # multiprocessing's finalizers run there too.
+                from multiprocessing.util import Finalize
+
+                Finalize(self, self.shutdown, exitpriority=10)
             self._checked = True
 
     def shutdown(self) -> None:
@@ -203,8 +210,10 @@ class WSGIAdapter:
         started = time.perf_counter() if settings.access_log else 0.0
         if app.proxies is not None:
             app.proxies.apply(scope)
-        if settings.request_id:
-            scope["oakling.request_id"] = new_request_id(environ.get("HTTP_X_REQUEST_ID"))
+        request_id = (
+            new_request_id(environ.get("HTTP_X_REQUEST_ID")) if settings.request_id else None
+        )
+        scope["oakling.request_id"] = request_id
         request = Request(scope, None, limits=app.limits, wsgi_input=environ.get("wsgi.input"))
         context: RequestContext | None = None
         try:
@@ -212,15 +221,19 @@ class WSGIAdapter:
         except HTTPError as exc:
             response = self._router_answer(request, exc)
         else:
-            if isinstance(route, Endpoint):
+            if route.__class__ is Endpoint and route.fast_sync:
+                response = _call_fast_sync(app, route, request)
+            elif isinstance(route, Endpoint):
                 response, context = self._respond(route, request)
             elif isinstance(route, Response):
                 response = self._router_answer(request, route)
             else:
                 return self._to_mount(route, environ, start_response)
-        if settings.request_id:
-            response.raw_headers.append((b"x-request-id", scope["oakling.request_id"]))
+        if request_id is not None:
+            response.raw_headers.append((b"x-request-id", request_id))
         body = response.to_wsgi(environ, start_response)
+        if context is None and request._form is None and not settings.access_log:
+            return body
 
         def finish() -> None:
             _cleanup(context)
@@ -266,6 +279,19 @@ class WSGIAdapter:
             return call_asgi_from_wsgi(target, child, start_response, self.app.limits)
         result: Iterable[bytes] = target(child, start_response)
         return result
+
+
+def _call_fast_sync(app: App, endpoint: Endpoint, request: Request) -> Response:
+    # NOTE: a sync handler with no hooks, dependencies or body: call it, nothing else.
+    dependant = endpoint.dependant
+    try:
+        if dependant.path_only:
+            result = endpoint.handler(**request.scope["path_params"])
+        else:
+            result = endpoint.handler(**solve_sync(dependant, request, NO_DEPS))
+        return result if isinstance(result, Response) else to_response(result, endpoint.status)
+    except Exception as exc:  # every handler error becomes a response
+        return handle_error_sync(endpoint, request, exc, app.error_handlers, app.settings.debug)
 
 
 def _resolve(app: App, scope: Scope) -> Endpoint | Response | tuple[str, Any, bool]:

@@ -641,20 +641,7 @@ def test_websocket_handshake_on_wsgi_is_426(wsgi_server: Server, ws: SimpleNames
 
 # --- lifespan ------------------------------------------------------------------------
 
-_NO_SHUTDOWN_ON_GRANIAN_WSGI = pytest.mark.xfail(
-    reason="granian's WSGI worker processes end without running atexit handlers, and "
-    "oakling.wsgi.WSGIAdapter.startup registers the shutdown with atexit only",
-    strict=True,
-)
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(name, marks=_NO_SHUTDOWN_ON_GRANIAN_WSGI) if name == "granian-wsgi" else name
-        for name in KINDS
-    ],
-)
+@pytest.mark.parametrize("kind", list(KINDS))
 def test_start_up_lifespan_and_shutdown_run(kind: str, tmp_path: Path) -> None:
     markers = tmp_path / "markers"
     markers.mkdir()

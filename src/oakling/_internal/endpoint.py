@@ -52,6 +52,8 @@ class Endpoint:
     """A sync handler takes ``Request``: its body is read before the handler runs."""
     fast: bool = False
     """Async, no hooks, no dependencies, no body: served by the app's shortest path."""
+    fast_sync: bool = False
+    """The same for a sync handler: served by the WSGI adapter's shortest path."""
 
     @property
     def is_async(self) -> bool:

@@ -55,7 +55,7 @@ class HostValidator:
         if forwarded is not None:
             return self.allows(str(forwarded))
         for key, value in scope["headers"]:
-            if key == b"host":
+            if key == b"host" and value:
                 known = self._seen_raw.get(value)
                 if known is None:
                     known = self.allows(value.decode("latin-1"))

@@ -137,7 +137,7 @@ class Request:
         if host is not None:
             return str(host)
         for key, value in self.scope["headers"]:
-            if key == b"host":
+            if key == b"host" and value:
                 return str(value.decode("latin-1"))
         server = self.scope.get("server")
         if server:
