@@ -641,6 +641,7 @@ def test_websocket_handshake_on_wsgi_is_426(wsgi_server: Server, ws: SimpleNames
 
 # --- lifespan ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_start_up_lifespan_and_shutdown_run(kind: str, tmp_path: Path) -> None:
     markers = tmp_path / "markers"
