@@ -220,11 +220,6 @@ def test_client_works_without_a_with_block(interface: str) -> None:
         client.close()
 
 
-@pytest.mark.xfail(
-    reason="TestClient(wsgi=True) builds PATH_INFO from the decoded path instead of "
-    "latin-1 text of the raw bytes, so non-ASCII paths are 400 (see report)",
-    strict=True,
-)
 def test_non_ascii_path_over_wsgi() -> None:
     app = App(debug=True)
 

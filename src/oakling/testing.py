@@ -12,7 +12,7 @@ import asyncio
 import queue
 import threading
 from typing import TYPE_CHECKING, Any, Self, TypeVar
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 try:
     import httpx
@@ -142,12 +142,43 @@ class _AsyncASGITransport(httpx.AsyncBaseTransport):
         return await _call_asgi(self.app, request, body)
 
 
-def _testing_wsgi(wsgi_app: Any) -> Any:
-    def app(environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
-        environ["oakling.testing"] = True
-        return wsgi_app(environ, start_response)  # type: ignore[no-any-return]
+class _WSGITransport(httpx.WSGITransport):
+    """httpx's WSGI transport, made faithful to what WSGI servers pass.
 
-    return app
+    ``PATH_INFO`` is the latin-1 text of the raw path bytes (not httpx's decoded
+    text), ``RAW_URI`` is set, repeated headers are joined, and the app is told it
+    runs under a test client.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._request: httpx.Request | None = None
+        super().__init__(app=self._call)
+        self._wsgi_app = app
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._request = request
+        try:
+            return super().handle_request(request)
+        finally:
+            self._request = None
+
+    def _call(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        request = self._request
+        if request is not None:
+            raw_path = request.url.raw_path
+            path = raw_path.split(b"?", 1)[0]
+            environ["RAW_URI"] = raw_path.decode("ascii")
+            environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")
+            seen: dict[str, list[str]] = {}
+            for name, value in request.headers.multi_items():
+                seen.setdefault(name.upper().replace("-", "_"), []).append(value)
+            for name, values in seen.items():
+                if len(values) > 1 and name not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                    glue = "; " if name == "COOKIE" else ", "
+                    environ[f"HTTP_{name}"] = glue.join(values)
+        environ["oakling.testing"] = True
+        result: Iterable[bytes] = self._wsgi_app(environ, start_response)
+        return result
 
 
 async def _lifespan(app: ASGIApp, stop: asyncio.Event, started: asyncio.Future[None]) -> None:
@@ -199,7 +230,7 @@ class TestClient(httpx.Client):
         self._lifespan_task: Future[None] | None = None
         transport: httpx.BaseTransport
         if wsgi:
-            transport = httpx.WSGITransport(app=_testing_wsgi(app.wsgi))
+            transport = _WSGITransport(app.wsgi)
         else:
             self._portal = _LoopThread()
             transport = _ASGITransport(app, self._portal)
@@ -209,6 +240,14 @@ class TestClient(httpx.Client):
 
     def __enter__(self) -> Self:
         super().__enter__()
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _start(self) -> None:
         if self.wsgi:
             self.app.wsgi.startup(testing=True)
         if self._portal is not None:
@@ -221,7 +260,6 @@ class TestClient(httpx.Client):
                 await started
 
             portal.run(start())
-        return self
 
     def __exit__(
         self,
@@ -229,14 +267,16 @@ class TestClient(httpx.Client):
         exc: BaseException | None = None,
         tb: TracebackType | None = None,
     ) -> None:
-        if self._portal is not None and self._stop is not None:
-            self._portal.loop.call_soon_threadsafe(self._stop.set)
-            if self._lifespan_task is not None:
-                self._lifespan_task.result(timeout=10)
-        if self.wsgi:
-            self.app.wsgi.shutdown()
-        super().__exit__(exc_type, exc, tb)
-        self.close()
+        try:
+            if self._portal is not None and self._stop is not None:
+                self._portal.loop.call_soon_threadsafe(self._stop.set)
+                if self._lifespan_task is not None:
+                    self._lifespan_task.result(timeout=10)
+            if self.wsgi:
+                self.app.wsgi.shutdown()
+        finally:
+            super().__exit__(exc_type, exc, tb)
+            self.close()
 
     def close(self) -> None:
         """Close the client and its background event loop."""

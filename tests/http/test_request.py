@@ -500,7 +500,6 @@ def test_url_for_is_absolute(make_client: ClientFactory, inspect_app: App) -> No
     }
 
 
-@pytest.mark.xfail(reason="request.url_for() drops the root path (see report)", strict=True)
 @pytest.mark.anyio
 async def test_url_for_includes_the_root_path() -> None:
     app = App(debug=True)
@@ -960,11 +959,6 @@ def test_body_is_the_same_for_async_and_sync_readers_under_wsgi() -> None:
 
 
 def test_sync_handler_reads_an_empty_body(make_client: ClientFactory, interface: str) -> None:
-    if interface == "asgi":
-        pytest.xfail(
-            "a sync handler taking Request gets no pre-read body without Content-Length "
-            "under ASGI, so read_body() raises RuntimeError (see report)"
-        )
     app = App(debug=True)
 
     @app.get("/empty")
@@ -974,10 +968,6 @@ def test_sync_handler_reads_an_empty_body(make_client: ClientFactory, interface:
     assert make_client(app).get("/empty").json() == {"body": ""}
 
 
-@pytest.mark.xfail(
-    reason="chunked bodies (no Content-Length) are not pre-read for sync handlers under ASGI",
-    strict=True,
-)
 @pytest.mark.anyio
 async def test_sync_handler_reads_a_chunked_body_under_asgi(sync_app: App) -> None:
     status, _, body, _ = await call_asgi(

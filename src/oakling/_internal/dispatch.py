@@ -215,7 +215,8 @@ async def _load_body_async(endpoint: Endpoint, request: Request) -> None:
             await request.form()
         elif action == "body":
             await request.body()
-    elif endpoint.reads_body_for_request and _has_body(request):
+    elif endpoint.reads_body_for_request:
+        # NOTE: a sync handler cannot await the body: read it now (a GET's is empty).
         await request.preload()
 
 

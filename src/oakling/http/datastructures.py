@@ -26,10 +26,7 @@ class MultiDict(Mapping[str, V], Generic[V]):
     __slots__ = ("_dict", "_list")
 
     def __init__(self, items: Iterable[tuple[str, V]] | Mapping[str, V] = ()) -> None:
-        if items.__class__ is list:
-            pairs: list[tuple[str, V]] = items  # NOTE: taken as is: parsers pass fresh lists
-        else:
-            pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
+        pairs = list(items.items()) if isinstance(items, Mapping) else list(items)
         self._list: list[tuple[str, V]] = pairs
         self._dict: dict[str, V] = dict(pairs)
 
@@ -89,7 +86,10 @@ class QueryParams(MultiDict[str]):
         if isinstance(query, bytes):
             query = query.decode("utf-8")
         if isinstance(query, str):
-            super().__init__(parse_query(query))
+            # NOTE: the parser's fresh list is ours: no copy, no ABC check (hot path).
+            pairs = parse_query(query)
+            self._list = pairs
+            self._dict = dict(pairs)
         else:
             super().__init__(query)
 

@@ -109,7 +109,8 @@ class Request:
     def cookies(self) -> dict[str, str]:
         """The cookies sent; malformed ones are ignored."""
         if self._cookies is None:
-            header = self.headers.get("cookie")
+            # NOTE: HTTP/2 may split cookies over several headers.
+            header = "; ".join(self.headers.getlist("cookie"))
             self._cookies = parse_cookie_header(header) if header else {}
         return self._cookies
 
@@ -143,6 +144,8 @@ class Request:
         if server:
             default = 443 if self.is_secure else 80
             name = str(server[0])
+            if ":" in name:  # an IPv6 address
+                name = f"[{name}]"
             return name if server[1] in (default, None) else f"{name}:{server[1]}"
         return "localhost"
 
@@ -188,8 +191,8 @@ class Request:
     def url_for(self, name: str, /, **params: Any) -> URL:
         """Build the absolute URL of route ``name``; extra params go in the query string."""
         path: str = self.app.url_for(name, **params)
-        base = self.base_url
-        return URL(f"{base.scheme}://{base.netloc}{path}")
+        root = self.scope.get("root_path", "")
+        return URL(f"{self.scheme}://{self.host}{root}{path}")
 
     # -- the body, async --------------------------------------------------------------
 

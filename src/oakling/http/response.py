@@ -81,7 +81,7 @@ class Response:
 
     def __init__(
         self,
-        content: bytes | str | None = None,
+        content: bytes | bytearray | memoryview | str | None = None,
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         media_type: str | None = None,
@@ -102,6 +102,7 @@ class Response:
             ]
             if status_code in _NO_BODY:
                 del self.raw_headers[1]
+                self.body = b""
             return
         self.body = self.render(content)
         self.raw_headers = []
@@ -129,7 +130,9 @@ class Response:
                 mutable.append(key, value)
         if media_type is not None and (not headers or not _has(raw, _CONTENT_TYPE)):
             raw.append((_CONTENT_TYPE, _content_type(media_type, self.charset)))
-        if self.sets_content_length and self.status_code not in _NO_BODY:
+        if self.status_code in _NO_BODY:
+            self.body = b""
+        elif self.sets_content_length and (not headers or not _has(raw, _CONTENT_LENGTH)):
             raw.append((_CONTENT_LENGTH, str(len(self.body)).encode()))
 
     @property
@@ -180,6 +183,7 @@ class Response:
         secure: bool = False,
         httponly: bool = True,
         samesite: SameSite | None = "lax",
+        partitioned: bool = False,
     ) -> None:
         """Tell the client to forget cookie ``key`` (same path and domain as set)."""
         self.set_cookie(
@@ -192,6 +196,7 @@ class Response:
             secure=secure,
             httponly=httponly,
             samesite=samesite,
+            partitioned=partitioned,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
