@@ -20,7 +20,7 @@ from urllib.parse import unquote_to_bytes
 
 from oakling._internal.dispatch import NO_DEPS, handle_error_async, respond_async
 from oakling._internal.endpoint import Endpoint, Hooks, to_response
-from oakling._internal.hosts import HostValidator, ProxyResolver, request_id_for
+from oakling._internal.hosts import HostValidator, ProxyResolver, new_request_id
 from oakling._internal.injection import analyse, solve_sync
 from oakling.component import Component, normalise_prefix
 from oakling.config import INSECURE_SECRET_KEYS, Settings
@@ -279,12 +279,18 @@ class App(Scaffold):
         started = time.perf_counter() if settings.access_log else 0.0
         if self.proxies is not None:
             self.proxies.apply(scope)
-        request_id = request_id_for(scope) if settings.request_id else None
+        host = sent_id = None
+        for key, value in scope["headers"]:
+            if key == b"host":
+                host = value
+            elif key == b"x-request-id":
+                sent_id = value
+        request_id = new_request_id(sent_id) if settings.request_id else None
         scope["oakling.request_id"] = request_id
         request = Request(scope, receive, limits=self.limits)
         context = None
         try:
-            route = self.resolve(scope)
+            route = self.resolve(scope, host)
         except HTTPError as exc:
             response = await self._router_answer(request, exc)
         else:
@@ -353,18 +359,28 @@ class App(Scaffold):
         )
         return response
 
-    def resolve(self, scope: Scope) -> Endpoint | Response | tuple[str, Any, bool]:
+    def resolve(
+        self, scope: Scope, host: bytes | None = None
+    ) -> Endpoint | Response | tuple[str, Any, bool]:
         """Find what serves an HTTP request: an endpoint, a ready response, or a mount.
 
-        Sets ``scope["path_params"]``. Raises ``HTTPError`` for 400/404/405.
+        ``host`` is the raw Host header when the caller has it at hand. Sets
+        ``scope["path_params"]``. Raises ``HTTPError`` for 400/404/405.
         """
-        if not self.hosts.allows_scope(scope):
-            host = _host_header(scope)
+        hosts = self.hosts
+        if not (
+            hosts.allow_all
+            or (host and "oakling.host" not in scope and hosts._seen_raw.get(host))
+            or hosts.allows_scope(scope)
+        ):
+            shown = _host_header(scope)
             raise BadRequest(
-                f"Invalid Host header {host[:100]!r}: add it to the allowed hosts "
+                f"Invalid Host header {shown[:100]!r}: add it to the allowed hosts "
                 "(OAKLING_ALLOWED_HOSTS) if this app should answer to it"
             )
-        path = _route_path(scope)
+        path: str = scope["path"]
+        if scope.get("root_path") or "\x00" in path or b"%" in scope.get("raw_path", b""):
+            path = _route_path(scope)
         method = scope["method"]
         hit = self.router.find(method, path)
         if hit is not None:
