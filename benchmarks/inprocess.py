@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from harness import report  # noqa: E402
+from harness.instructions import N1, N2, count_main, measure_all  # noqa: E402
 from harness.measure import Budget, measure_floor, measure_target, summarize  # noqa: E402
 from harness.quiet import wait_for_quiet  # noqa: E402
 from harness.startup import STARTUP_TARGETS, StartupResult, heaviest_imports  # noqa: E402
@@ -145,6 +146,7 @@ def render(
     imports: list[tuple[str, float]],
     budget: Budget,
     rounds: int,
+    counts: report.Results | None = None,
 ) -> str:
     """The full Markdown results section."""
     parts = [
@@ -171,12 +173,37 @@ def render(
     parts += ["", *report.noise_lines(results)]
     if failures := report.failures(results):
         parts += ["", "### Failed checks", "", *failures]
+    if counts is not None:
+        parts += _instruction_section(counts)
     if startup is not None:
         parts += ["", "### Start-up", "", report.startup_table(startup)]
     if imports:
         heavy = ", ".join(f"`{name}` {ms:.1f}" for name, ms in imports)
         parts += ["", f"oakling's heaviest imports (cumulative ms, `-X importtime`): {heavy}"]
     return "\n".join(parts) + "\n"
+
+
+def _instruction_section(counts: report.Results) -> list[str]:
+    parts = [
+        "",
+        "### Instructions per request (thousands, valgrind)",
+        "",
+        f"`--instructions`: the extra instructions of {N2} over {N1} requests of a case, per "
+        "request, from cachegrind runs of each app (see `harness/instructions.py`); nearly "
+        "deterministic, so unaffected by other load on the machine. Not time: cache misses "
+        "and branch mispredictions are not weighed, and C extensions count like Python.",
+        "",
+        "ASGI:",
+        "",
+        report.table("asgi", counts),
+        "",
+        "WSGI:",
+        "",
+        report.table("wsgi", counts),
+    ]
+    if failures := report.failures(counts):
+        parts += ["", *failures]
+    return parts
 
 
 def _floor_line(floor: dict[str, Any]) -> str:
@@ -203,6 +230,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--no-startup", action="store_true", help="skip start-up measurements")
     parser.add_argument("--json", type=Path, help="also dump raw results to this file")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions/request under valgrind (slow: ~10 min for all apps)",
+    )
+    parser.add_argument("--count", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--budget", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -214,16 +247,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         worker_main(args.worker, args.budget or "{}")
         return 0
+    if args.count:
+        return count_main(*args.count)
     quick = Budget(repeats=3, max_repeats=3, repeat_seconds=0.03, warmup_seconds=0.02)
     budget = quick if args.quick else Budget()
     rounds = 1 if args.quick else args.rounds
     keys = args.only.split(",") if args.only else [t.key for t in TARGETS]
     print(f"benchmarking {len(keys)} apps ...", file=sys.stderr)
     results, floor = run_all(keys, budget, rounds, args.max_wait)
+    counts = None
+    if args.instructions:
+        print("counting instructions under valgrind ...", file=sys.stderr)
+        counts = measure_all(Path(__file__).resolve(), keys, child_env(), os.cpu_count() or 1)
     if not args.no_startup:
         wait_for_quiet(30)
     startup, imports = (None, []) if args.no_startup else run_startup(3 if args.quick else 10)
-    section = render(results, floor, startup, imports, budget, rounds)
+    section = render(results, floor, startup, imports, budget, rounds, counts)
     print(section)
     if args.json:
         args.json.write_text(json.dumps({"asgi_wsgi": results}, indent=2))

@@ -33,7 +33,12 @@ def _cell(case: dict[str, Any] | None) -> str:
         return NA
     if case.get("error"):
         return "FAIL"
-    return f"{case['min_us']:.1f}" + ("" if case.get("confirmed", True) else "*")
+    return f"{_value(case):.1f}" + ("" if case.get("confirmed", True) else "*")
+
+
+def _value(case: dict[str, Any]) -> float:
+    """µs/request for timings, thousands of instructions/request for instruction counts."""
+    return float(case["min_us"] if "min_us" in case else case["kinstr"])
 
 
 def _case_map(report: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -46,7 +51,7 @@ def _us(cases: dict[str, dict[str, Any]], name: str) -> float | None:
     case = cases.get(name)
     if case is None or case.get("error"):
         return None
-    return float(case["min_us"])
+    return _value(case)
 
 
 def _ratios(name: str, columns: dict[str, dict[str, dict[str, Any]]]) -> tuple[str, str]:
@@ -67,7 +72,7 @@ def _ratios(name: str, columns: dict[str, dict[str, dict[str, Any]]]) -> tuple[s
 
 
 def table(interface: Interface, results: Results) -> str:
-    """Rows are cases, columns are frameworks (µs/request), then oakling's ratios."""
+    """Rows are cases, columns are frameworks (µs or k instructions per request), then ratios."""
     targets = [t for t in TARGETS if t.interface == interface]
     columns = {t.name: _case_map(results.get(t.key)) for t in targets}
     header = ["case", *(t.name for t in targets), "oakling ÷ bare", "oakling ÷ best peer"]
