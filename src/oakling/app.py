@@ -18,13 +18,24 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
-from oakling._internal.dispatch import NO_DEPS, handle_error_async, respond_async
+from oakling._internal.dispatch import (
+    NO_DEPS,
+    handle_error_async,
+    load_body_async,
+    respond_async,
+)
 from oakling._internal.endpoint import Endpoint, Hooks, to_response
 from oakling._internal.hosts import HostValidator, ProxyResolver, new_request_id
 from oakling._internal.injection import analyse, solve_sync
 from oakling.component import Component, normalise_prefix
 from oakling.config import INSECURE_SECRET_KEYS, Settings
-from oakling.exceptions import BadRequest, ConfigurationError, HTTPError, NotFound
+from oakling.exceptions import (
+    BadRequest,
+    ConfigurationError,
+    HTTPError,
+    MethodNotAllowed,
+    NotFound,
+)
 from oakling.http.datastructures import State
 from oakling.http.request import Request
 from oakling.http.response import RedirectResponse, Response
@@ -297,10 +308,13 @@ class App(Scaffold):
             if route.__class__ is Endpoint and route.fast:
                 endpoint: Endpoint = route
                 try:
-                    if endpoint.dependant.path_only:
+                    dependant = endpoint.dependant
+                    if dependant.path_only:
                         result = await endpoint.handler(**scope["path_params"])
                     else:
-                        kwargs = solve_sync(endpoint.dependant, request, NO_DEPS)
+                        if dependant.body is not None:
+                            await load_body_async(endpoint, request)
+                        kwargs = solve_sync(dependant, request, NO_DEPS)
                         result = await endpoint.handler(**kwargs)
                     response = (
                         result
@@ -315,7 +329,7 @@ class App(Scaffold):
                 response, context = await respond_async(
                     route, request, self.run_sync, self.error_handlers, settings.debug
                 )
-            elif isinstance(route, Response):
+            elif isinstance(route, Response | HTTPError):
                 response = await self._router_answer(request, route)
             else:
                 await self._to_mount(route, scope, receive, send)
@@ -361,11 +375,12 @@ class App(Scaffold):
 
     def resolve(
         self, scope: Scope, host: bytes | None = None
-    ) -> Endpoint | Response | tuple[str, Any, bool]:
-        """Find what serves an HTTP request: an endpoint, a ready response, or a mount.
+    ) -> Endpoint | Response | HTTPError | tuple[str, Any, bool]:
+        """Find what serves an HTTP request: an endpoint, a ready response, an error, or a mount.
 
         ``host`` is the raw Host header when the caller has it at hand. Sets
-        ``scope["path_params"]``. Raises ``HTTPError`` for 400/404/405.
+        ``scope["path_params"]``. Returns ``HTTPError`` for 404/405/426 and raises it
+        for a 400 (bad Host or path).
         """
         hosts = self.hosts
         if not (
@@ -394,24 +409,21 @@ class App(Scaffold):
             if match.allow is not None:
                 if method == "OPTIONS":
                     return Response(None, 204, {"Allow": match.allow})
-                from oakling.exceptions import MethodNotAllowed
-
-                raise MethodNotAllowed(match.allow.split(", "))
+                return MethodNotAllowed(match.allow.split(", "))
             if match.redirect is not None:
                 return _slash_redirect(scope, match.redirect)
         for prefix, app, is_asgi in self.mounts:
             if path == prefix or path.startswith(prefix + "/"):
                 return (prefix, app, is_asgi)
         if self.ws_endpoints and self.ws_router.lookup("GET", path) is not None:
-            from oakling.exceptions import HTTPError as _HTTPError
-
-            raise _HTTPError(
+            return HTTPError(
                 426,
                 "This is a websocket route: connect with a websocket client "
                 "(and serve the app over ASGI; WSGI has no websockets)",
                 headers={"Upgrade": "websocket"},
             )
-        raise NotFound(f"No route for {method} {path[:200]}")
+        # NOTE: returned, not raised: a 404 is common and raising costs.
+        return NotFound(f"No route for {method} {path[:200]}")
 
     async def _to_mount(
         self, mount: tuple[str, Any, bool], scope: Scope, receive: Receive, send: Send
@@ -568,7 +580,7 @@ def _is_fast(endpoint: Endpoint, *, sync: bool = False) -> bool:
         endpoint.hooks.empty
         and dependant.is_async is not sync
         and not dependant.has_deps
-        and dependant.body is None
+        and (dependant.body is None or not sync)
         and (sync or not endpoint.reads_body_for_request)
         and not endpoint.websocket
     )

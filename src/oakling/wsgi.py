@@ -225,7 +225,7 @@ class WSGIAdapter:
                 response = _call_fast_sync(app, route, request)
             elif isinstance(route, Endpoint):
                 response, context = self._respond(route, request)
-            elif isinstance(route, Response):
+            elif isinstance(route, Response | HTTPError):
                 response = self._router_answer(request, route)
             else:
                 return self._to_mount(route, environ, start_response)
@@ -294,7 +294,7 @@ def _call_fast_sync(app: App, endpoint: Endpoint, request: Request) -> Response:
         return handle_error_sync(endpoint, request, exc, app.error_handlers, app.settings.debug)
 
 
-def _resolve(app: App, scope: Scope) -> Endpoint | Response | tuple[str, Any, bool]:
+def _resolve(app: App, scope: Scope) -> Endpoint | Response | HTTPError | tuple[str, Any, bool]:
     if "oakling.bad_path" in scope:
         raise BadRequest("The request path is not valid UTF-8")
     return app.resolve(scope)

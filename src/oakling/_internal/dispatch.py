@@ -27,6 +27,7 @@ __all__ = (
     "find_error_handler",
     "handle_error_async",
     "handle_error_sync",
+    "load_body_async",
     "respond_async",
     "respond_sync",
 )
@@ -156,7 +157,7 @@ async def respond_async(
         if response is None:
             dependant = endpoint.dependant
             if dependant.body is not None or endpoint.reads_body_for_request:
-                await _load_body_async(endpoint, request)
+                await load_body_async(endpoint, request)
             if dependant.path_only and dependant.is_async:
                 result = await endpoint.handler(**request.scope["path_params"])
             elif dependant.path_only:
@@ -207,7 +208,8 @@ async def _after_async(
     return response
 
 
-async def _load_body_async(endpoint: Endpoint, request: Request) -> None:
+async def load_body_async(endpoint: Endpoint, request: Request) -> None:
+    """Read the body (or form) the endpoint's parameters need, before solving them."""
     kind = endpoint.dependant.body
     if kind is not None:
         action = _body_action(request, kind)
