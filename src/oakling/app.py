@@ -298,11 +298,14 @@ class App(Scaffold):
                 sent_id = value
         request_id = new_request_id(sent_id) if settings.request_id else None
         scope["oakling.request_id"] = request_id
-        request = Request(scope, receive, limits=self.limits)
+        # NOTE: a path-only handler never needs the Request object; it is made only
+        # when something asks for it (parameters, hooks, errors).
+        request: Request | None = None
         context = None
         try:
             route = self.resolve(scope, host)
         except HTTPError as exc:
+            request = Request(scope, receive, limits=self.limits)
             response = await self._router_answer(request, exc)
         else:
             if route.__class__ is Endpoint and route.fast:
@@ -312,6 +315,7 @@ class App(Scaffold):
                     if dependant.path_only:
                         result = await endpoint.handler(**scope["path_params"])
                     else:
+                        request = Request(scope, receive, limits=self.limits)
                         if dependant.body is not None:
                             await load_body_async(endpoint, request)
                         kwargs = solve_sync(dependant, request, NO_DEPS)
@@ -322,18 +326,21 @@ class App(Scaffold):
                         else to_response(result, endpoint.status)
                     )
                 except Exception as exc:  # every handler error becomes a response
+                    request = request or Request(scope, receive, limits=self.limits)
                     response = await handle_error_async(
                         endpoint, request, exc, self.error_handlers, settings.debug
                     )
-            elif isinstance(route, Endpoint):
-                response, context = await respond_async(
-                    route, request, self.run_sync, self.error_handlers, settings.debug
-                )
-            elif isinstance(route, Response | HTTPError):
-                response = await self._router_answer(request, route)
             else:
-                await self._to_mount(route, scope, receive, send)
-                return
+                request = Request(scope, receive, limits=self.limits)
+                if isinstance(route, Endpoint):
+                    response, context = await respond_async(
+                        route, request, self.run_sync, self.error_handlers, settings.debug
+                    )
+                elif isinstance(route, Response | HTTPError):
+                    response = await self._router_answer(request, route)
+                else:
+                    await self._to_mount(route, scope, receive, send)
+                    return
         if request_id is not None:
             response.raw_headers.append((b"x-request-id", request_id))
         try:
@@ -352,7 +359,7 @@ class App(Scaffold):
         finally:
             if context is not None and context.has_cleanup:
                 await context.close_async(self.run_sync)
-            if request._form is not None:
+            if request is not None and request._form is not None:
                 request.release()
             if settings.access_log:
                 log_access(scope, response.status_code, started)
