@@ -25,7 +25,13 @@ from oakling._internal.dispatch import (
     respond_async,
 )
 from oakling._internal.endpoint import Endpoint, Hooks, to_response
-from oakling._internal.hosts import HostValidator, ProxyResolver, new_request_id
+from oakling._internal.hosts import (
+    PROCESS_ID,
+    HostValidator,
+    ProxyResolver,
+    new_request_id,
+    request_counter,
+)
 from oakling._internal.injection import analyse, solve_sync
 from oakling.component import Component, normalise_prefix
 from oakling.config import INSECURE_SECRET_KEYS, Settings
@@ -263,28 +269,14 @@ class App(Scaffold):
 
     # -- ASGI ----------------------------------------------------------------------------
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901
         """Serve one ASGI connection (http, websocket or lifespan)."""
-        if self._direct and scope["type"] == "http":
-            await self._http(scope, receive, send)
+        if scope["type"] != "http" or not (self._direct or "oakling.inner" in scope):
+            stack = self._stack or self._build()
+            await stack(scope, receive, send)
             return
-        stack = self._stack or self._build()
-        await stack(scope, receive, send)
-
-    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "websocket":
-            from oakling.http.websocket import serve_websocket
-
-            await serve_websocket(self, scope, receive, send)
-        elif kind == "lifespan":
-            await self._lifespan(scope, receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901
-        # NOTE: the hot path. Every line here runs for every request: keep calls and
-        # allocations out of it; the rare cases go through the helpers below.
+        # NOTE: the hot path, inlined here to save a coroutine per request. Every line
+        # runs for every request: keep calls and allocations out; rare cases go to helpers.
         scope["app"] = self
         settings = self.settings
         started = time.perf_counter() if settings.access_log else 0.0
@@ -296,7 +288,12 @@ class App(Scaffold):
                 host = value
             elif key == b"x-request-id":
                 sent_id = value
-        request_id = new_request_id(sent_id) if settings.request_id else None
+        if not settings.request_id:
+            request_id = None
+        elif sent_id is None:
+            request_id = b"%s%06x" % (PROCESS_ID, next(request_counter))
+        else:
+            request_id = new_request_id(sent_id)
         scope["oakling.request_id"] = request_id
         # NOTE: a path-only handler never needs the Request object; it is made only
         # when something asks for it (parameters, hooks, errors).
@@ -341,20 +338,24 @@ class App(Scaffold):
                 else:
                     await self._to_mount(route, scope, receive, send)
                     return
-        if request_id is not None:
-            response.raw_headers.append((b"x-request-id", request_id))
         try:
             if response.__class__.__call__ is _SEND_WHOLE:
+                headers = response.raw_headers
+                if request_id is not None:
+                    # NOTE: a new list: the response object may be shared between requests.
+                    headers = [*headers, (b"x-request-id", request_id)]
                 await send(
                     {
                         "type": "http.response.start",
                         "status": response.status_code,
-                        "headers": response.raw_headers,
+                        "headers": headers,
                     }
                 )
                 body = b"" if scope["method"] == "HEAD" else response.body
                 await send({"type": "http.response.body", "body": body})
             else:
+                if request_id is not None:
+                    response.raw_headers.append((b"x-request-id", request_id))
                 await response(scope, receive, send)
         finally:
             if context is not None and context.has_cleanup:
@@ -363,6 +364,19 @@ class App(Scaffold):
                 request.release()
             if settings.access_log:
                 log_access(scope, response.status_code, started)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            # NOTE: inside the middleware chain: back to __call__'s hot path.
+            scope["oakling.inner"] = True
+            await self(scope, receive, send)
+        elif kind == "websocket":
+            from oakling.http.websocket import serve_websocket
+
+            await serve_websocket(self, scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(scope, receive, send)
 
     async def _router_answer(self, request: Request, answer: Response | HTTPError) -> Response:
         # NOTE: 404/405/400, OPTIONS and slash redirects still pass through the app's

@@ -12,7 +12,15 @@ if TYPE_CHECKING:
 
     from oakling._types import Scope
 
-__all__ = ("HostValidator", "ProxyResolver", "new_request_id", "request_id_for", "split_host")
+__all__ = (
+    "PROCESS_ID",
+    "HostValidator",
+    "ProxyResolver",
+    "new_request_id",
+    "request_counter",
+    "request_id_for",
+    "split_host",
+)
 
 
 def split_host(host: str) -> str:
@@ -115,8 +123,8 @@ class ProxyResolver:
             scope["oakling.host"] = host
 
 
-_PROCESS_ID = os.urandom(5).hex().encode()
-_counter = itertools.count(1)
+PROCESS_ID = os.urandom(5).hex().encode()
+request_counter = itertools.count(1)
 
 
 def request_id_for(scope: dict[str, Any] | Any) -> bytes:
@@ -128,7 +136,7 @@ def request_id_for(scope: dict[str, Any] | Any) -> bytes:
     for key, value in scope["headers"]:
         if key == b"x-request-id":
             return new_request_id(value)
-    return b"%s%06x" % (_PROCESS_ID, next(_counter))
+    return b"%s%06x" % (PROCESS_ID, next(request_counter))
 
 
 def new_request_id(sent: bytes | str | None) -> bytes:
@@ -140,4 +148,4 @@ def new_request_id(sent: bytes | str | None) -> bytes:
             and value.replace(b"-", b"").replace(b"_", b"").replace(b".", b"").isalnum()
         ):
             return bytes(value)
-    return b"%s%06x" % (_PROCESS_ID, next(_counter))
+    return b"%s%06x" % (PROCESS_ID, next(request_counter))
