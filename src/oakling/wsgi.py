@@ -24,7 +24,7 @@ from oakling._internal.dispatch import (
     respond_sync,
 )
 from oakling._internal.endpoint import Endpoint, to_response
-from oakling._internal.hosts import new_request_id
+from oakling._internal.hosts import PROCESS_ID, new_request_id, request_counter
 from oakling._internal.injection import solve_sync
 from oakling.exceptions import BadRequest, HTTPError
 from oakling.http.request import Request
@@ -198,7 +198,9 @@ class WSGIAdapter:
                 run_coroutine(self.app.shutdown())
             self._checked = False
 
-    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(  # noqa: C901 - the WSGI hot path, kept in one piece on purpose
+        self, environ: WSGIEnviron, start_response: StartResponse
+    ) -> Iterable[bytes]:
         """Serve one WSGI request."""
         self._prepare(environ)
         app = self.app
@@ -210,9 +212,12 @@ class WSGIAdapter:
         started = time.perf_counter() if settings.access_log else 0.0
         if app.proxies is not None:
             app.proxies.apply(scope)
-        request_id = (
-            new_request_id(environ.get("HTTP_X_REQUEST_ID")) if settings.request_id else None
-        )
+        if not settings.request_id:
+            request_id = None
+        elif (sent_id := environ.get("HTTP_X_REQUEST_ID")) is None:
+            request_id = b"%s%06x" % (PROCESS_ID, next(request_counter))
+        else:
+            request_id = new_request_id(sent_id)
         scope["oakling.request_id"] = request_id
         request = Request(scope, None, limits=app.limits, wsgi_input=environ.get("wsgi.input"))
         context: RequestContext | None = None
@@ -230,7 +235,9 @@ class WSGIAdapter:
             else:
                 return self._to_mount(route, environ, start_response)
         if request_id is not None:
-            response.raw_headers.append((b"x-request-id", request_id))
+            # NOTE: added to the list given to the server, not to the response object,
+            # which may be shared between requests.
+            start_response = _adding_header(start_response, ("x-request-id", request_id.decode()))
         body = response.to_wsgi(environ, start_response)
         if context is None and request._form is None and not settings.access_log:
             return body
@@ -279,6 +286,14 @@ class WSGIAdapter:
             return call_asgi_from_wsgi(target, child, start_response, self.app.limits)
         result: Iterable[bytes] = target(child, start_response)
         return result
+
+
+def _adding_header(start_response: StartResponse, header: tuple[str, str]) -> StartResponse:
+    def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        headers.append(header)
+        return start_response(status, headers, exc_info)
+
+    return start
 
 
 def _call_fast_sync(app: App, endpoint: Endpoint, request: Request) -> Response:
