@@ -74,7 +74,7 @@ def _scaffolds(app: App) -> Iterable[Scaffold]:
 
 
 def lifecycle_hooks(app: App) -> bool:
-    """Whether the app has start-up/shutdown hooks or a lifespan (WSGI runs none)."""
+    """Whether the app has start-up/shutdown hooks or a lifespan (best run under ASGI)."""
     return bool(app.lifespan is not None or app.startup_funcs or app.shutdown_funcs)
 
 
@@ -84,7 +84,8 @@ def choose_interface(app: App) -> Choice:
     WSGI on granian serves ~1.7x the requests of ASGI for sync handlers, so it
     is chosen when every handler and dependency is sync, and there are no
     websocket routes, no ASGI middleware, no async request hooks, no ASGI
-    mounts and no start-up/shutdown hooks (WSGI has no lifespan).
+    mounts and no start-up/shutdown hooks (under WSGI they would run per worker on one
+    thread's event loop, which resources tied to a loop, such as a database pool, cannot share).
     """
     reasons: list[str] = []
     async_handlers = [_name(e.handler) for e in app.endpoints if e.dependant.any_async]
@@ -109,7 +110,10 @@ def choose_interface(app: App) -> Choice:
     if hooks:
         reasons.append(f"async request hooks or error handlers: {_few(hooks)}")
     if lifecycle_hooks(app):
-        reasons.append("start-up/shutdown hooks or a lifespan (WSGI runs neither)")
+        reasons.append(
+            "start-up/shutdown hooks or a lifespan (under WSGI they would run on one "
+            "thread's event loop only)"
+        )
     mounts = [prefix for prefix, _, is_asgi in app.mounts if is_asgi]
     if mounts:
         reasons.append(f"mounted ASGI apps: {_few(mounts)}")
