@@ -10,17 +10,21 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from harness import report  # noqa: E402
@@ -47,6 +51,26 @@ def child_env() -> dict[str, str]:
     # Start-up is measured with .pyc caches written, as in any deployed app.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+def snapshot_oakling(into: Path) -> str:
+    """Copy src/oakling into `into` and put it first on the children's PYTHONPATH.
+
+    oakling's source may change while a long run is in progress (it is installed
+    editable); every worker then measures the same code. Returns the revision measured.
+    """
+    revision = report.git_revision()
+    source = ROOT / "src" / "oakling"
+    if not source.is_dir():
+        return revision
+    shutil.copytree(source, into / "oakling", ignore=shutil.ignore_patterns("__pycache__"))
+    digest = hashlib.sha256()
+    for path in sorted((into / "oakling").rglob("*.py")):
+        digest.update(path.read_bytes())
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(into), os.environ.get("PYTHONPATH", "")) if p
+    )
+    return f"{revision}, sources sha256 {digest.hexdigest()[:12]}"
 
 
 def run_worker(key: str, budget: Budget) -> dict[str, Any]:
@@ -146,13 +170,14 @@ def render(
     imports: list[tuple[str, float]],
     budget: Budget,
     rounds: int,
+    revision: str,
     counts: report.Results | None = None,
 ) -> str:
     """The full Markdown results section."""
     parts = [
         "## Results",
         "",
-        *report.environment(),
+        *report.environment(revision),
         f"- Reproduce: `{report.REPRODUCE}`",
         "- Method: each cell is the **minimum** over all repeats of the mean µs/request of a "
         f"batch sized to ~{budget.repeat_seconds:.2f} s (after warm-up): {rounds} rounds, one "
@@ -249,6 +274,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.count:
         return count_main(*args.count)
+    with tempfile.TemporaryDirectory(prefix="oakling-bench-") as snapshot:
+        return run(args, snapshot_oakling(Path(snapshot)))
+
+
+def run(args: argparse.Namespace, revision: str) -> int:
+    """The orchestrator: timings, optional instruction counts, start-up, report."""
     quick = Budget(repeats=3, max_repeats=3, repeat_seconds=0.03, warmup_seconds=0.02)
     budget = quick if args.quick else Budget()
     rounds = 1 if args.quick else args.rounds
@@ -262,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_startup:
         wait_for_quiet(30)
     startup, imports = (None, []) if args.no_startup else run_startup(3 if args.quick else 10)
-    section = render(results, floor, startup, imports, budget, rounds, counts)
+    section = render(results, floor, startup, imports, budget, rounds, revision, counts)
     print(section)
     if args.json:
         args.json.write_text(json.dumps({"asgi_wsgi": results}, indent=2))

@@ -142,7 +142,7 @@ def startup_table(rows: list[StartupResult]) -> str:
     return "\n".join(lines)
 
 
-def environment() -> list[str]:
+def environment(revision: str) -> list[str]:
     """Date, machine, Python and framework versions."""
     versions = ", ".join(f"{dist} {_version(dist)}" for dist in _dists())
     return [
@@ -150,11 +150,12 @@ def environment() -> list[str]:
         f"- Machine: {_cpu_model()}, {os.cpu_count()} CPUs (nproc), Linux {platform.release()}",
         f"- Python: {platform.python_implementation()} {platform.python_version()}",
         f"- Versions: {versions}",
-        f"- oakling source: `{_git_revision()}` (working tree of this repo)",
+        f"- oakling source: `{revision}` (working tree, copied at the start of the run)",
     ]
 
 
-def _git_revision() -> str:
+def git_revision() -> str:
+    """``git describe --always --dirty`` of this repository."""
     try:
         proc = subprocess.run(
             ["git", "describe", "--always", "--dirty", "--abbrev=10"],
