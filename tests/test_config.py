@@ -53,7 +53,9 @@ def test_secret_values_are_not_echoed_in_errors() -> None:
 
 
 def test_non_positive_limit_is_rejected() -> None:
-    with pytest.raises(ConfigurationError, match="max_body_size: must be a positive integer"):
+    with pytest.raises(
+        ConfigurationError, match="OAKLING_MAX_BODY_SIZE: must be a positive integer"
+    ):
         Settings(max_body_size=0)
 
 

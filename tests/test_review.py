@@ -94,11 +94,6 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
 # -- security -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mounted App's own middleware skipped when the parent has middleware "
-    "('oakling.inner' copied into the child scope)",
-)
 def test_mounted_app_middleware_runs_when_parent_has_middleware(
     make_client: ClientFactory,
 ) -> None:
@@ -155,11 +150,6 @@ def test_mounted_app_middleware_runs_without_parent_middleware(
     assert make_client(parent).get("/admin/secret").status_code == 403
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hot path validates the LAST Host header, Request.host uses the FIRST: "
-    "duplicate Host spoofs request.host/url_for",
-)
 def test_duplicate_host_headers_cannot_bypass_allowed_hosts() -> None:
     app = make_app(allowed_hosts=("good.example",))
 
@@ -192,10 +182,6 @@ def test_unknown_host_is_rejected(make_client: ClientFactory) -> None:
     assert client.get("/", headers={"host": "good.example"}).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trailing-slash 308 builds Location from the decoded path: //evil.com/ (open redirect)",
-)
 def test_slash_redirect_is_not_an_open_redirect_raw() -> None:
     app = make_app()
 
@@ -209,10 +195,6 @@ def test_slash_redirect_is_not_an_open_redirect_raw() -> None:
     assert not location.startswith(b"//"), location
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trailing-slash 308: /%2Fevil.com is decoded and redirected to //evil.com/",
-)
 def test_slash_redirect_of_encoded_slash_is_not_an_open_redirect(
     make_client: ClientFactory,
 ) -> None:
@@ -306,9 +288,6 @@ _MULTIPART_HEADERS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Request.form(): parser.close() not called when the client disconnects"
-)
 def test_upload_temp_file_closed_on_client_disconnect(tracked_spools: list[Any]) -> None:
     app = make_app()
 
@@ -331,10 +310,6 @@ def test_upload_temp_file_closed_on_client_disconnect(tracked_spools: list[Any])
     assert all(f.closed for f in tracked_spools)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Request.form(): stream() 413 (chunked upload over the limit) leaves temp files open",
-)
 def test_upload_temp_file_closed_on_413_mid_stream(tracked_spools: list[Any]) -> None:
     app = make_app(max_upload_size=200)
 
@@ -372,10 +347,6 @@ def test_upload_temp_file_closed_after_request(
     assert all(f.closed for f in tracked_spools)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a generator dependency failing at cleanup skips request.release(): upload left open",
-)
 def test_upload_closed_even_if_dependency_cleanup_fails(
     make_client: ClientFactory, tracked_spools: list[Any]
 ) -> None:
@@ -396,11 +367,6 @@ def test_upload_closed_even_if_dependency_cleanup_fails(
     assert all(f.closed for f in tracked_spools)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="generator dependencies are not closed when the request task is cancelled "
-    "(context created inside respond_async, outside __call__'s finally)",
-)
 def test_generator_dependency_closed_when_request_is_cancelled() -> None:
     events: list[str] = []
 
@@ -459,11 +425,6 @@ def test_generator_dependency_sees_handler_error(make_client: ClientFactory) -> 
 _VAR: contextvars.ContextVar[str | None] = contextvars.ContextVar("review_var", default=None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ASGI: sync generator dependency set-up and cleanup run in different Context copies "
-    "(ContextVar.reset fails)",
-)
 def test_sync_generator_dependency_contextvar_reset_asgi() -> None:
     def scoped() -> Iterator[str]:
         token = _VAR.set("inside")
@@ -482,11 +443,6 @@ def test_sync_generator_dependency_contextvar_reset_asgi() -> None:
         assert client.get("/cv").text == "inside"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="WSGI: async generator dependency set-up and cleanup run in two run_coroutine tasks "
-    "(ContextVar.reset fails)",
-)
 def test_async_generator_dependency_contextvar_reset_wsgi() -> None:
     async def scoped() -> AsyncIterator[str]:
         token = _VAR.set("inside")
@@ -523,11 +479,6 @@ def test_sync_handler_sees_contextvar_from_async_hook() -> None:
 # -- responses ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ASGI hot path appends X-Request-ID to a non-plain response's own header list: "
-    "a shared FileResponse grows one header per request",
-)
 def test_shared_file_response_is_not_mutated(tmp_path: Path) -> None:
     target = tmp_path / "logo.txt"
     target.write_text("logo")
@@ -561,10 +512,6 @@ def test_shared_plain_response_is_not_mutated(make_client: ClientFactory) -> Non
     assert shared.raw_headers == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="(response, status) tuples set status_code on the returned (possibly shared) Response",
-)
 def test_tuple_status_does_not_mutate_shared_response(make_client: ClientFactory) -> None:
     shared = Response("busy", media_type="text/plain")
     app = make_app()
@@ -610,11 +557,6 @@ def test_head_and_options_semantics(make_client: ClientFactory) -> None:
 # -- error handlers, hooks, components, views ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="@errorhandler(500) is never used for unhandled exceptions (status lookup is "
-    "HTTPError-only)",
-)
 def test_errorhandler_500_handles_unhandled_exceptions(make_client: ClientFactory) -> None:
     app = make_app()
 
@@ -680,10 +622,6 @@ def test_component_hooks_order_and_error_handler(make_client: ClientFactory) -> 
     assert calls == ["app.before", "blog.before", "blog.after", "app.after"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Component.include() after the parent was included in an app is silently ignored",
-)
 def test_component_included_into_already_included_component(make_client: ClientFactory) -> None:
     app = make_app()
     blog = Component("blog")
@@ -721,11 +659,6 @@ def test_function_handler_tolerates_unresolvable_return_annotation() -> None:
     assert app.url_for("f") == "/f"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="views._bind uses typing.get_type_hints directly: an unresolvable (TYPE_CHECKING) "
-    "return annotation is a NameError at registration",
-)
 def test_view_tolerates_unresolvable_return_annotation() -> None:
     app = make_app()
 
@@ -779,31 +712,17 @@ def test_url_for_quotes_params_and_query() -> None:
 # -- settings -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OAKLING_TRUSTED_PROXIES is not validated by Settings.from_env; App() later "
-    "dies with a bare ValueError",
-)
 def test_invalid_trusted_proxy_is_a_settings_error() -> None:
     with pytest.raises(ConfigurationError, match="OAKLING_TRUSTED_PROXIES"):
         Settings.from_env({"OAKLING_TRUSTED_PROXIES": "not-an-ip"}, env_file=None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=".env: a quoted value followed by a '# comment' keeps its quotes",
-)
 def test_env_file_quoted_value_with_comment(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text('OAKLING_SECRET_KEY="s3cr3t-value" # production key\n')
     assert read_env_file(env) == {"OAKLING_SECRET_KEY": "s3cr3t-value"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="from_env reports parse errors and __post_init__ range errors separately, and the "
-    "latter by field name, not by variable",
-)
 def test_settings_error_names_every_bad_variable() -> None:
     with pytest.raises(ConfigurationError) as info:
         Settings.from_env({"OAKLING_DEBUG": "maybe", "OAKLING_MAX_BODY_SIZE": "0"}, env_file=None)

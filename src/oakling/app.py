@@ -22,6 +22,7 @@ from oakling._internal.dispatch import (
     NO_DEPS,
     handle_error_async,
     load_body_async,
+    log_unhandled,
     respond_async,
 )
 from oakling._internal.endpoint import Endpoint, Hooks, to_response
@@ -52,7 +53,7 @@ from oakling.routing.router import Router
 from oakling.scaffold import RouteDef, Scaffold
 
 if TYPE_CHECKING:
-    from oakling._types import ASGIApp, Receive, Scope, Send, WSGIApp
+    from oakling._types import ASGIApp, Message, Receive, Scope, Send, WSGIApp
     from oakling.wsgi import WSGIAdapter
 
 __all__ = ("App",)
@@ -183,12 +184,17 @@ class App(Scaffold):
 
         for route in component.routes:
             add(route)
-        component.on_route(add)
-        component.on_change(self._invalidate)
-        for child, child_prefix in component.children:
+
+        def include_child(child: Component, child_prefix: str) -> None:
             self._include(
                 child, prefix + child_prefix, f"{namespace}{child.name}.", (*chain, child)
             )
+
+        component.on_route(add)
+        component.on_include(include_child)
+        component.on_change(self._invalidate)
+        for child, child_prefix in component.children:
+            include_child(child, child_prefix)
 
     def mount(self, prefix: str, app: Any, *, name: str | None = None) -> None:
         """Serve another ASGI or WSGI app (an oakling ``App`` included) under ``prefix``."""
@@ -271,7 +277,7 @@ class App(Scaffold):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901
         """Serve one ASGI connection (http, websocket or lifespan)."""
-        if scope["type"] != "http" or not (self._direct or "oakling.inner" in scope):
+        if scope["type"] != "http" or not (self._direct or scope.get("oakling.inner") is self):
             stack = self._stack or self._build()
             await stack(scope, receive, send)
             return
@@ -283,9 +289,11 @@ class App(Scaffold):
         if self.proxies is not None:
             self.proxies.apply(scope)
         host = sent_id = None
+        hosts_sent = 0
         for key, value in scope["headers"]:
             if key == b"host":
                 host = value
+                hosts_sent += 1
             elif key == b"x-request-id":
                 sent_id = value
         if not settings.request_id:
@@ -300,6 +308,9 @@ class App(Scaffold):
         request: Request | None = None
         context = None
         try:
+            if hosts_sent > 1:
+                # NOTE: RFC 9112 §3.2: several Host headers are a 400 (and a spoofing trick).
+                raise BadRequest("The request has several Host headers")
             route = self.resolve(scope, host)
         except HTTPError as exc:
             request = Request(scope, receive, limits=self.limits)
@@ -355,21 +366,25 @@ class App(Scaffold):
                 await send({"type": "http.response.body", "body": body})
             else:
                 if request_id is not None:
-                    response.raw_headers.append((b"x-request-id", request_id))
+                    send = _adding_header(send, (b"x-request-id", request_id))
                 await response(scope, receive, send)
         finally:
-            if context is not None and context.has_cleanup:
-                await context.close_async(self.run_sync)
-            if request is not None and request._form is not None:
-                request.release()
-            if settings.access_log:
-                log_access(scope, response.status_code, started)
+            try:
+                if context is not None and context.has_cleanup:
+                    await context.close_async(self.run_sync)
+            except Exception as exc:  # a dependency's cleanup failed: log it, go on
+                log_unhandled(request or Request(scope, receive), exc)
+            finally:
+                if request is not None and request._form is not None:
+                    request.release()
+                if settings.access_log:
+                    log_access(scope, response.status_code, started)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             # NOTE: inside the middleware chain: back to __call__'s hot path.
-            scope["oakling.inner"] = True
+            scope["oakling.inner"] = self
             await self(scope, receive, send)
         elif kind == "websocket":
             from oakling.http.websocket import serve_websocket
@@ -451,6 +466,7 @@ class App(Scaffold):
     ) -> None:
         prefix, app, is_asgi = mount
         child = dict(scope)
+        child.pop("oakling.inner", None)
         child["root_path"] = scope.get("root_path", "") + prefix
         if is_asgi:
             await app(child, receive, send)
@@ -574,6 +590,16 @@ class App(Scaffold):
 _SEND_WHOLE = Response.__call__
 
 
+def _adding_header(send: Send, header: tuple[bytes, bytes]) -> Send:
+    # NOTE: the header goes on the message, never on the response: it may be shared.
+    async def adding(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), header]}
+        await send(message)
+
+    return adding
+
+
 def _give_answer(request: Request) -> Response:
     answer = request.scope.pop("oakling.answer")
     if isinstance(answer, BaseException):
@@ -646,5 +672,7 @@ def _route_path(scope: Scope) -> str:
 def _slash_redirect(scope: Scope, path: str) -> Response:
     root = scope.get("root_path", "")
     query = scope.get("query_string", b"")
-    location = root + path + ("?" + query.decode("latin-1") if query else "")
+    # NOTE: "//evil.com/" would be a protocol-relative URL to another site.
+    location = "/" + (root + path).lstrip("/")
+    location += "?" + query.decode("latin-1") if query else ""
     return RedirectResponse(location, 308)

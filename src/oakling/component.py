@@ -43,6 +43,7 @@ class Component(Scaffold):
         self.routes: list[RouteDef] = []
         self.children: list[tuple[Component, str]] = []
         self._listeners: list[Callable[[RouteDef], None]] = []
+        self._child_listeners: list[Callable[[Component, str], None]] = []
 
     def _register(self, route: RouteDef) -> None:
         self.routes.append(route)
@@ -53,13 +54,18 @@ class Component(Scaffold):
         """Include ``component`` inside this one (names become ``"outer.inner.route"``)."""
         if component is self:
             raise ConfigurationError(f"Component {self.name!r} cannot include itself")
-        self.children.append(
-            (component, normalise_prefix(component.prefix if prefix is None else prefix))
-        )
+        child_prefix = normalise_prefix(component.prefix if prefix is None else prefix)
+        self.children.append((component, child_prefix))
+        for listener in self._child_listeners:
+            listener(component, child_prefix)
 
     def on_route(self, listener: Callable[[RouteDef], None]) -> None:
         """Call ``listener`` for every route registered on this component from now on."""
         self._listeners.append(listener)
+
+    def on_include(self, listener: Callable[[Component, str], None]) -> None:
+        """Call ``listener(child, prefix)`` for every component included here from now on."""
+        self._child_listeners.append(listener)
 
     def __repr__(self) -> str:
         return f"<Component {self.name!r} prefix={self.prefix!r} routes={len(self.routes)}>"

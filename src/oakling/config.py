@@ -9,6 +9,7 @@ is reported at once, in one ``ConfigurationError``.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import types
 import typing
@@ -84,15 +85,26 @@ class Settings:
     thread_pool_size: int = 40
 
     def __post_init__(self) -> None:
-        errors = [
-            f"{f.name}: must be a positive integer, got {getattr(self, f.name)!r}"
-            for f in dataclasses.fields(Limits)
-            if getattr(self, f.name) <= 0
-        ]
-        if self.thread_pool_size <= 0:
-            errors.append(f"thread_pool_size: must be positive, got {self.thread_pool_size}")
+        errors = self.problems()
         if errors:
             raise ConfigurationError("Invalid settings:\n  " + "\n  ".join(errors))
+
+    def problems(self, prefix: str = "OAKLING_") -> list[str]:
+        """List the values that are of the right type but unusable, by variable name."""
+        errors = [
+            f"{prefix}{name.upper()}: must be a positive integer, got {getattr(self, name)!r}"
+            for name in (*(f.name for f in dataclasses.fields(Limits)), "thread_pool_size")
+            if getattr(self, name) <= 0
+        ]
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError:
+                errors.append(
+                    f"{prefix}TRUSTED_PROXIES: {proxy!r} is not an IP address or network "
+                    "(e.g. 10.0.0.1 or 10.0.0.0/8)"
+                )
+        return errors
 
     @property
     def limits(self) -> Limits:
@@ -137,9 +149,15 @@ class Settings:
                 errors.append(f"{var}={shown}: {exc}")
         if overrides:
             errors.append(f"unknown setting(s): {', '.join(sorted(overrides))}")
-        if errors:
+        settings: Self | None = None
+        try:
+            settings = cls(**values)
+        except ConfigurationError as exc:
+            # NOTE: report unusable values together with unparsable ones, all at once.
+            errors.extend(line.strip() for line in str(exc).splitlines()[1:])
+        if errors or settings is None:
             raise ConfigurationError("Invalid settings:\n  " + "\n  ".join(errors))
-        return cls(**values)
+        return settings
 
 
 def _parse(text: str, tp: Any) -> Any:
@@ -190,8 +208,9 @@ def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
         key, value = key.strip(), value.strip()
         if not sep or not key.replace("_", "").isalnum():
             raise ConfigurationError(f"{path}, line {number}: expected KEY=VALUE, got {line!r}")
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
+        if value[:1] in ("'", '"') and value.find(value[0], 1) > 0:
+            # NOTE: a quoted value ends at its closing quote; a comment may follow.
+            value = value[1 : value.find(value[0], 1)]
         elif " #" in value:
             value = value.split(" #", 1)[0].rstrip()
         values[key] = value

@@ -53,7 +53,9 @@ def _bind(cls: type[View], verb: str) -> Callable[..., Any]:
     method = getattr(cls, verb)
     signature = inspect.signature(method)
     params = list(signature.parameters.values())[1:]  # drop self
-    hints = typing.get_type_hints(method, include_extras=True)
+    from oakling._internal.injection import resolve_hints
+
+    hints = resolve_hints(method)
     hints.pop("self", None)
 
     handler: Any

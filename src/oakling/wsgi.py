@@ -20,6 +20,7 @@ from oakling._internal.dispatch import (
     NO_DEPS,
     default_error_response,
     handle_error_sync,
+    log_unhandled,
     respond_async,
     respond_sync,
 )
@@ -243,10 +244,14 @@ class WSGIAdapter:
             return body
 
         def finish() -> None:
-            _cleanup(context)
-            request.release()
-            if settings.access_log:
-                log_access(scope, response.status_code, started)
+            try:
+                _cleanup(context)
+            except Exception as exc:  # a dependency's cleanup failed: log it, go on
+                log_unhandled(request, exc)
+            finally:
+                request.release()
+                if settings.access_log:
+                    log_access(scope, response.status_code, started)
 
         return _on_close(body, finish, environ.get("wsgi.file_wrapper"))
 

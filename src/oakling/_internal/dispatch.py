@@ -53,6 +53,11 @@ def find_error_handler(
         for cls in type(exc).__mro__:
             if cls in table:
                 return table[cls]
+    if status is None:
+        # NOTE: an unhandled exception is a 500: @errorhandler(500) renders it (Flask).
+        for table in tables:
+            if 500 in table:
+                return table[500]
     return None
 
 
@@ -145,7 +150,8 @@ async def respond_async(
 ) -> tuple[Response, RequestContext | None]:
     """Run ``endpoint`` for ``request`` with an event loop; never raises for app errors."""
     hooks = endpoint.hooks
-    context: RequestContext | None = None
+    dependant = endpoint.dependant
+    context = RequestContext() if dependant.has_deps or not dependant.is_async else None
     response: Response | None = None
     error: BaseException | None = None
     try:
@@ -155,32 +161,38 @@ async def respond_async(
                 response = to_response(response)
                 break
         if response is None:
-            dependant = endpoint.dependant
             if dependant.body is not None or endpoint.reads_body_for_request:
                 await load_body_async(endpoint, request)
-            if dependant.path_only and dependant.is_async:
-                result = await endpoint.handler(**request.scope["path_params"])
-            elif dependant.path_only:
-                result = await run_sync(endpoint.handler, **request.scope["path_params"])
-            elif not dependant.has_deps and dependant.is_async:
-                # NOTE: nothing here can block: extract on the loop, no context needed.
-                result = await endpoint.handler(**solve_sync(dependant, request, NO_DEPS))
-            elif dependant.any_async:
-                context = RequestContext()
-                kwargs = await solve_async(dependant, request, context, run_sync)
-                result = await _call_async(endpoint, kwargs, run_sync)
-            else:
-                context = RequestContext()
-                result = await run_sync(_call_sync, endpoint, request, context)
+            result = await _produce_async(endpoint, request, context, run_sync)
             response = endpoint.to_response(result)
     except Exception as exc:  # the one place every handler error becomes a response
         error = exc
         if context is not None:
             context.error = exc
         response = await handle_error_async(endpoint, request, exc, app_handlers, debug)
+    except BaseException as exc:  # cancelled: still finish the dependencies now
+        if context is not None and context.has_cleanup:
+            context.error = exc
+            await context.close_async(run_sync)
+        raise
     if not hooks.empty:
         response = await _after_async(endpoint, request, response, error, app_handlers, debug)
     return response, context
+
+
+async def _produce_async(
+    endpoint: Endpoint, request: Request, context: RequestContext | None, run_sync: RunSync
+) -> Any:
+    dependant = endpoint.dependant
+    if dependant.path_only:
+        return await _call_async(endpoint, request.scope["path_params"], run_sync)
+    if context is None:
+        # NOTE: async, no dependencies: nothing here can block, extract on the loop.
+        return await endpoint.handler(**solve_sync(dependant, request, NO_DEPS))
+    if dependant.any_async:
+        kwargs = await solve_async(dependant, request, context, run_sync)
+        return await _call_async(endpoint, kwargs, run_sync)
+    return await run_sync(_call_sync, endpoint, request, context)
 
 
 async def _after_async(

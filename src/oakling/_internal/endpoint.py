@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -103,7 +104,12 @@ def _from_tuple(result: tuple[Any, ...]) -> Response:
         raise TypeError(
             "A handler returning a tuple must return (body, status) or (body, status, headers)"
         )
-    response = to_response(result[0], result[1])
+    body = result[0]
+    if isinstance(body, Response):
+        # NOTE: a copy: the returned response may be a shared object.
+        body = copy.copy(body)
+        body.raw_headers = list(body.raw_headers)
+    response = to_response(body, result[1])
     response.status_code = result[1]
     if len(result) == 3:
         headers: Mapping[str, str] = result[2]

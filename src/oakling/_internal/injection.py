@@ -34,7 +34,14 @@ from oakling.exceptions import BadRequest, ConfigurationError, ValidationError
 from oakling.http.request import Request, _check_depth, validation_error_item
 from oakling.params import Body, Cookie, Depends, File, Form, Header, Path, Query
 
-__all__ = ("Dependant", "RequestContext", "analyse", "solve_async", "solve_sync")
+__all__ = (
+    "Dependant",
+    "RequestContext",
+    "analyse",
+    "resolve_hints",
+    "solve_async",
+    "solve_sync",
+)
 
 _MISSING: Any = inspect.Parameter.empty
 
@@ -162,7 +169,8 @@ class Dependant:
         return len(self.params)
 
 
-def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+def resolve_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """Resolve ``fn``'s parameter annotations (an unresolvable return one is ignored)."""
     target = fn if inspect.isroutine(fn) or not callable(fn) else type(fn).__call__
     try:
         return typing.get_type_hints(target, include_extras=True)
@@ -217,7 +225,7 @@ def analyse(
     Raises:
         ConfigurationError: A parameter cannot be injected (unknown source, two bodies...).
     """
-    hints = _hints(fn)
+    hints = resolve_hints(fn)
     params: list[Param] = []
     for parameter in inspect.signature(fn).parameters.values():
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):

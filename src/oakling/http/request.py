@@ -296,9 +296,13 @@ class Request:
             from oakling.http.multipart import FormParser
 
             parser = FormParser(self.headers.get("content-type", ""), self.limits)
-            async for chunk in self.stream(self._form_limit()):
-                parser.feed(chunk)
-            self._form = parser.finish()
+            try:
+                async for chunk in self.stream(self._form_limit()):
+                    parser.feed(chunk)
+                self._form = parser.finish()
+            except BaseException:
+                parser.close()  # no spooled file left open
+                raise
         return self._form
 
     def _form_limit(self) -> int:
@@ -343,9 +347,13 @@ class Request:
             from oakling.http.multipart import FormParser
 
             parser = FormParser(self.headers.get("content-type", ""), self.limits)
-            for chunk in self.iter_body(self._form_limit()):
-                parser.feed(chunk)
-            self._form = parser.finish()
+            try:
+                for chunk in self.iter_body(self._form_limit()):
+                    parser.feed(chunk)
+                self._form = parser.finish()
+            except BaseException:
+                parser.close()
+                raise
         return self._form
 
     def release(self) -> None:
