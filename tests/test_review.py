@@ -1,4 +1,4 @@
-"""Review tests: suspected bugs (strict xfail) and verified edge cases of the core."""
+"""Review tests: bugs found in review of the core (now fixed) and verified edge cases."""
 
 from __future__ import annotations
 
@@ -735,3 +735,16 @@ def test_settings_refuse_default_secret_outside_debug() -> None:
     with pytest.raises(ConfigurationError):
         app.check()
     App(settings=Settings(secret_key="changeme", debug=True)).check()
+
+
+def test_none_with_explicit_status_is_an_empty_response(make_client: ClientFactory) -> None:
+    app = App(debug=True)
+
+    @app.get("/empty")
+    def empty() -> tuple[None, int]:
+        return None, 200
+
+    response = make_client(app).get("/empty")
+    assert response.status_code == 200
+    assert response.headers["content-length"] == "0"
+    assert response.content == b""

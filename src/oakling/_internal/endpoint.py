@@ -109,7 +109,8 @@ def _from_tuple(result: tuple[Any, ...]) -> Response:
         # NOTE: a copy: the returned response may be a shared object.
         body = copy.copy(body)
         body.raw_headers = list(body.raw_headers)
-    response = to_response(body, result[1])
+    # NOTE: an explicit (None, 200) is an empty 200, not the 204 a bare None means.
+    response = Response(b"", result[1]) if body is None else to_response(body, result[1])
     response.status_code = result[1]
     if len(result) == 3:
         headers: Mapping[str, str] = result[2]
