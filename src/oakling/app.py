@@ -627,7 +627,6 @@ def _is_fast(endpoint: Endpoint, *, sync: bool = False) -> bool:
         endpoint.hooks.empty
         and dependant.is_async is not sync
         and not dependant.has_deps
-        and (dependant.body is None or not sync)
         and (sync or not endpoint.reads_body_for_request)
         and not endpoint.websocket
     )

@@ -20,6 +20,7 @@ from oakling._internal.dispatch import (
     NO_DEPS,
     default_error_response,
     handle_error_sync,
+    load_body_sync,
     log_unhandled,
     respond_async,
     respond_sync,
@@ -302,12 +303,15 @@ def _adding_header(start_response: StartResponse, header: tuple[str, str]) -> St
 
 
 def _call_fast_sync(app: App, endpoint: Endpoint, request: Request) -> Response:
-    # NOTE: a sync handler with no hooks, dependencies or body: call it, nothing else.
+    # NOTE: a sync handler with no hooks or dependencies: read its body if it has one,
+    # call it, nothing else.
     dependant = endpoint.dependant
     try:
         if dependant.path_only:
             result = endpoint.handler(**request.scope["path_params"])
         else:
+            if dependant.body is not None:
+                load_body_sync(endpoint, request)
             result = endpoint.handler(**solve_sync(dependant, request, NO_DEPS))
         return result if isinstance(result, Response) else to_response(result, endpoint.status)
     except Exception as exc:  # every handler error becomes a response

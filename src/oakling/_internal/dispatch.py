@@ -28,6 +28,7 @@ __all__ = (
     "handle_error_async",
     "handle_error_sync",
     "load_body_async",
+    "load_body_sync",
     "respond_async",
     "respond_sync",
 )
@@ -292,7 +293,7 @@ def respond_sync(
                 response = to_response(response)
                 break
         if response is None:
-            _load_body_sync(endpoint, request)
+            load_body_sync(endpoint, request)
             if endpoint.dependant.path_only:
                 result = endpoint.handler(**request.scope["path_params"])
             else:
@@ -334,7 +335,8 @@ def _after_sync(
     return response
 
 
-def _load_body_sync(endpoint: Endpoint, request: Request) -> None:
+def load_body_sync(endpoint: Endpoint, request: Request) -> None:
+    """Read the body (or form) the endpoint's parameters need, blocking."""
     kind = endpoint.dependant.body
     if kind is not None:
         action = _body_action(request, kind)

@@ -334,6 +334,17 @@ class Request:
     def read_body(self) -> bytes:
         """Read the whole body, blocking; the sync twin of ``body()``."""
         if self._body is None:
+            stream = self._wsgi_input
+            if stream is not None and not self._stream_consumed:
+                # NOTE: fast path: a declared length within the limit is one read().
+                length = self._declared_length(self.limits.max_body_size)
+                if length is not None:
+                    self._stream_consumed = True
+                    data: bytes = stream.read(length) if length else b""
+                    if len(data) < length:
+                        raise ClientDisconnected("Client disconnected while sending the body")
+                    self._body = data
+                    return data
             self._body = b"".join(self.iter_body())
         return self._body
 
