@@ -185,7 +185,7 @@ class Request:
     @property
     def content_type(self) -> str:
         """The Content-Type media type, lower case, without parameters."""
-        value = self.headers.get("content-type", "")
+        value = self._body_header("content-type", "CONTENT_TYPE") or ""
         return value.partition(";")[0].strip().lower()
 
     def url_for(self, name: str, /, **params: Any) -> URL:
@@ -196,8 +196,16 @@ class Request:
 
     # -- the body, async --------------------------------------------------------------
 
+    def _body_header(self, name: str, cgi_name: str) -> str | None:
+        # NOTE: under WSGI, Content-Type/Length sit in the environ: no need to build
+        # every header just to read these two.
+        environ = getattr(self.scope, "environ", None) if self._wsgi_input is not None else None
+        if environ is not None:
+            return environ.get(cgi_name) or None
+        return self.headers.get(name)
+
     def _declared_length(self, limit: int) -> int | None:
-        value = self.headers.get("content-length")
+        value = self._body_header("content-length", "CONTENT_LENGTH")
         if value is None:
             return None
         if not value.isdigit():
