@@ -991,3 +991,26 @@ def test_read_body_over_the_declared_limit_raises_payload_too_large() -> None:
     request.limits = type(request.limits)(max_body_size=10)
     with pytest.raises(PayloadTooLarge, match="limit of 10 bytes"):
         request.read_body()
+
+
+def test_header_reads_one_header_over_both_interfaces(make_client: ClientFactory) -> None:
+    app = App(debug=True)
+
+    @app.post("/one")
+    def one(request: Request) -> dict[str, Any]:
+        return {
+            "agent": request.header("User-Agent"),
+            "type": request.header("content-type"),
+            "length": request.header("Content-Length"),
+            "missing": request.header("x-missing"),
+        }
+
+    response = make_client(app).post(
+        "/one", content=b"abc", headers={"user-agent": "probe/1", "content-type": "text/plain"}
+    )
+    assert response.json() == {
+        "agent": "probe/1",
+        "type": "text/plain",
+        "length": "3",
+        "missing": None,
+    }

@@ -64,7 +64,7 @@ def find_error_handler(
 
 def default_error_response(request: Request, exc: BaseException, debug: bool) -> Response:
     """The built-in response for ``exc``: its status for HTTP errors, 500 otherwise."""
-    accept = request.headers.get("accept")
+    accept = request.header("accept")
     rid = request.request_id
     if isinstance(exc, HTTPError):
         errors = exc.errors if isinstance(exc, ValidationError) else None

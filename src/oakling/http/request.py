@@ -185,7 +185,7 @@ class Request:
     @property
     def content_type(self) -> str:
         """The Content-Type media type, lower case, without parameters."""
-        value = self._body_header("content-type", "CONTENT_TYPE") or ""
+        value = self.header("content-type") or ""
         return value.partition(";")[0].strip().lower()
 
     def url_for(self, name: str, /, **params: Any) -> URL:
@@ -196,16 +196,23 @@ class Request:
 
     # -- the body, async --------------------------------------------------------------
 
-    def _body_header(self, name: str, cgi_name: str) -> str | None:
-        # NOTE: under WSGI, Content-Type/Length sit in the environ: no need to build
-        # every header just to read these two.
+    def header(self, name: str) -> str | None:
+        """Return the first value of header ``name`` (case-insensitive), or ``None``.
+
+        Cheaper than ``request.headers.get`` for one header: under WSGI it reads the
+        environ directly instead of converting every header.
+        """
         environ = getattr(self.scope, "environ", None) if self._wsgi_input is not None else None
-        if environ is not None:
-            return environ.get(cgi_name) or None
-        return self.headers.get(name)
+        if environ is None:
+            return self.headers.get(name)
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        value: str | None = environ.get(key) or None
+        return value
 
     def _declared_length(self, limit: int) -> int | None:
-        value = self._body_header("content-length", "CONTENT_LENGTH")
+        value = self.header("content-length")
         if value is None:
             return None
         if not value.isdigit():
