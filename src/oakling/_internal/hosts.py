@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -18,7 +18,6 @@ __all__ = (
     "ProxyResolver",
     "new_request_id",
     "request_counter",
-    "request_id_for",
     "split_host",
 )
 
@@ -125,18 +124,6 @@ class ProxyResolver:
 
 PROCESS_ID = os.urandom(5).hex().encode()
 request_counter = itertools.count(1)
-
-
-def request_id_for(scope: dict[str, Any] | Any) -> bytes:
-    """Return the client's ``X-Request-ID`` when sane, else a new unique id.
-
-    New ids are a random per-process prefix and a counter: unique across
-    processes and machines in practice, and cheaper than a random id per request.
-    """
-    for key, value in scope["headers"]:
-        if key == b"x-request-id":
-            return new_request_id(value)
-    return b"%s%06x" % (PROCESS_ID, next(request_counter))
 
 
 def new_request_id(sent: bytes | str | None) -> bytes:
