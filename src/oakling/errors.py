@@ -20,7 +20,7 @@ def wants_html(accept: str | None) -> bool:
     html_at = accept.find("text/html")
     if html_at < 0:
         return False
-    json_at = min((i for i in (accept.find("json"),) if i >= 0), default=-1)
+    json_at = accept.find("json")
     return json_at < 0 or html_at < json_at
 
 

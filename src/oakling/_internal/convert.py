@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import decimal
 import enum
@@ -10,7 +9,7 @@ import math
 import sys
 import types
 import uuid
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin, is_typeddict
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
 
 __all__ = (
     "identity",
-    "is_model",
     "is_pydantic",
     "is_scalar",
     "scalar_converter",
@@ -93,17 +91,6 @@ def sequence_type(tp: Any) -> type:
     tp = _base(strip_optional(tp)[0])
     origin = get_origin(tp) or tp
     return origin if origin in _SEQUENCES else list
-
-
-def is_model(tp: Any) -> bool:
-    """Whether ``tp`` is a structured type read from a body."""
-    tp = _base(tp)
-    if not isinstance(tp, type):
-        return False
-    if issubclass(tp, msgspec.Struct) or dataclasses.is_dataclass(tp) or is_typeddict(tp):
-        return True
-    pydantic = sys.modules.get("pydantic")
-    return pydantic is not None and issubclass(tp, pydantic.BaseModel)
 
 
 def is_pydantic(tp: Any) -> bool:

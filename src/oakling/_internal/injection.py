@@ -159,14 +159,9 @@ class Dependant:
     extractors: tuple[tuple[str, Callable[[Request, list[dict[str, Any]]], Any]], ...] = ()
     """``(name, extract)`` for each parameter, when there is no dependency."""
     has_deps: bool = False
-    """Some parameter, here or below, is a dependency."""
+    """Some parameter is a dependency (its own parameters are solved with it)."""
     path_only: bool = False
     """Every parameter is a path parameter: call with the matched params directly."""
-
-    @property
-    def param_count(self) -> int:
-        """How many parameters the call takes."""
-        return len(self.params)
 
 
 def resolve_hints(fn: Callable[..., Any]) -> dict[str, Any]:
