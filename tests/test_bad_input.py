@@ -237,3 +237,34 @@ def test_invalid_content_length_is_400(make_client: ClientFactory, interface: st
     request = Request({"type": "http", "headers": [(b"content-length", b"12abc")]}, None)
     with pytest.raises(BadRequest, match="Content-Length"):
         asyncio.run(request.body())
+
+
+def test_several_host_headers_are_400_and_reach_no_handler() -> None:
+    import asyncio
+
+    app, stored = make_app(debug=False, secret_key="s" * 50, allowed_hosts=("good.example",))
+    sent: list[dict[str, Any]] = []
+    body = b'{"name": "a", "price": 1}'
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/items",
+        "raw_path": b"/items",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"evil.example"),
+            (b"host", b"good.example"),
+            (b"content-type", b"application/json"),
+        ],
+    }
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    assert sent[0]["status"] == 400
+    assert b"several Host headers" in sent[1]["body"]
+    assert stored == []
