@@ -178,3 +178,14 @@ def test_trusted_proxy_headers_only_from_trusted_peers() -> None:
             "scheme": "https",
             "host": "shop.example.com",
         }
+
+
+def test_databases_are_read_as_a_json_object() -> None:
+    settings = Settings.from_env(
+        {"OAKLING_DATABASES": '{"analytics": "postgresql://127.0.0.1/test"}'}, env_file=None
+    )
+    assert settings.databases == {"analytics": "postgresql://127.0.0.1/test"}
+    with pytest.raises(ConfigurationError, match=r"OAKLING_DATABASES.*JSON object"):
+        Settings.from_env({"OAKLING_DATABASES": "analytics=x"}, env_file=None)
+    with pytest.raises(ConfigurationError, match="OAKLING_DB_POOL_SIZE: must be a positive"):
+        Settings.from_env({"OAKLING_DB_POOL_SIZE": "0"}, env_file=None)

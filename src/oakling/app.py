@@ -86,6 +86,8 @@ class App(Scaffold):
             settings = dataclasses.replace(settings, debug=debug)
         self.settings = settings
         self.state = State()
+        self.extensions: dict[str, Any] = {}
+        """Per-app state of batteries and extensions, by name (``"db"``, ``"templates"``...)."""
         self.router: Router[Endpoint] = Router()
         self.ws_router: Router[Endpoint] = Router()
         self.mounts: list[tuple[str, Any, bool]] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import json
 import os
 import types
 import typing
@@ -65,6 +66,14 @@ class Settings:
             ``max_multipart_parts``, ``max_field_size``, ``max_part_header_size``,
             ``spool_max_size`` and ``max_json_depth``.
         thread_pool_size: Threads running sync handlers under ASGI.
+        database_url: The default database (``oakling[db]``); a driver is picked for sync
+            and async use, e.g. ``postgresql://`` gives psycopg and asyncpg.
+        databases: More named databases, ``{"name": "url"}`` (JSON in the environment).
+        db_pool_size: Connections kept open per engine; ``db_max_overflow`` more on demand.
+        db_pool_timeout: Seconds to wait for a free pooled connection before a 503.
+        db_connect_timeout: Seconds to wait for the database server to answer a connect.
+        db_echo: Log every SQL statement (``sqlalchemy.engine`` logger).
+        db_retry_after: ``Retry-After`` seconds sent with a 503 when the database is down.
     """
 
     debug: bool = False
@@ -83,6 +92,15 @@ class Settings:
     spool_max_size: int = _LIMITS.spool_max_size
     max_json_depth: int = _LIMITS.max_json_depth
     thread_pool_size: int = 40
+    # -- data layer (oakling.db) --
+    database_url: str = "sqlite:///db.sqlite3"
+    databases: dict[str, str] = field(default_factory=dict)
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+    db_pool_timeout: float = 10.0
+    db_connect_timeout: float = 5.0
+    db_echo: bool = False
+    db_retry_after: int = 5
 
     def __post_init__(self) -> None:
         errors = self.problems()
@@ -93,7 +111,13 @@ class Settings:
         """List the values that are of the right type but unusable, by variable name."""
         errors = [
             f"{prefix}{name.upper()}: must be a positive integer, got {getattr(self, name)!r}"
-            for name in (*(f.name for f in dataclasses.fields(Limits)), "thread_pool_size")
+            for name in (
+                *(f.name for f in dataclasses.fields(Limits)),
+                "thread_pool_size",
+                "db_pool_size",
+                "db_pool_timeout",
+                "db_connect_timeout",
+            )
             if getattr(self, name) <= 0
         ]
         for proxy in self.trusted_proxies:
@@ -167,6 +191,20 @@ def _parse(text: str, tp: Any) -> Any:
         if text.strip() == "" and len(args) < len(get_args(tp)):
             return None
         return _parse(text, args[0])
+    if tp in (bool, int, float):
+        return _parse_number(text, tp)
+    if origin is dict or tp is dict:
+        return _parse_mapping(text)
+    if origin in (tuple, list, frozenset, set):
+        item = get_args(tp)[0] if get_args(tp) else str
+        items = tuple(_parse(part.strip(), item) for part in text.split(",") if part.strip())
+        return items if origin is tuple else origin(items)
+    if tp is str or tp is Any:
+        return text
+    raise ValueError(f"settings of type {tp!r} cannot be read from the environment")
+
+
+def _parse_number(text: str, tp: type) -> bool | int | float:
     if tp is bool:
         lowered = text.strip().lower()
         if lowered in ("1", "true", "yes", "on"):
@@ -179,18 +217,20 @@ def _parse(text: str, tp: Any) -> Any:
             return int(text.strip().replace("_", ""))
         except ValueError:
             raise ValueError("expected an integer") from None
-    if tp is float:
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError("expected a number") from None
-    if origin in (tuple, list, frozenset, set):
-        item = get_args(tp)[0] if get_args(tp) else str
-        items = tuple(_parse(part.strip(), item) for part in text.split(",") if part.strip())
-        return items if origin is tuple else origin(items)
-    if tp is str or tp is Any:
-        return text
-    raise ValueError(f"settings of type {tp!r} cannot be read from the environment")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError("expected a number") from None
+
+
+def _parse_mapping(text: str) -> dict[str, str]:
+    try:
+        value = json.loads(text) if text.strip() else {}
+    except ValueError:
+        raise ValueError('expected a JSON object, e.g. {"name": "value"}') from None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError('expected a JSON object of strings, e.g. {"name": "value"}')
+    return value
 
 
 def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:

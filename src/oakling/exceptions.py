@@ -19,7 +19,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
 __all__ = (
     "BadRequest",
@@ -41,6 +41,8 @@ __all__ = (
     "Unauthorized",
     "UnsupportedMediaType",
     "ValidationError",
+    "as_http_error",
+    "register_http_translation",
     "status_phrase",
 )
 
@@ -209,3 +211,33 @@ class ServiceUnavailable(HTTPError):
     def __init__(self, detail: str | None = None, *, retry_after: int | None = None) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         super().__init__(503, detail, headers=headers)
+
+
+_TRANSLATIONS: dict[type[BaseException], Callable[[Any], HTTPError | None]] = {}
+
+
+def register_http_translation(
+    exc_type: type[BaseException], translate: Callable[[Any], HTTPError | None]
+) -> None:
+    """Turn ``exc_type`` errors that no error handler catches into an ``HTTPError``.
+
+    A battery that knows what a library's exception means for the client registers
+    it here (the data layer maps a unique-constraint violation to 409 and an
+    unreachable database to 503). ``translate`` may return ``None`` to leave the
+    error alone (a 500). An ``errorhandler`` for the exception's class still wins.
+    """
+    _TRANSLATIONS[exc_type] = translate
+
+
+def as_http_error(exc: BaseException) -> HTTPError | None:
+    """The ``HTTPError`` a registered translation makes of ``exc``, or ``None``."""
+    if not _TRANSLATIONS or isinstance(exc, HTTPError):
+        return None
+    for cls in type(exc).__mro__:
+        translate = _TRANSLATIONS.get(cls)
+        if translate is not None:
+            translated = translate(exc)
+            if translated is not None:
+                translated.__cause__ = exc
+            return translated
+    return None

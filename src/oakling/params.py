@@ -14,7 +14,7 @@ the body, ``UploadFile`` from the form, everything else from the query string.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,11 +67,24 @@ class File(_Source):
 class Depends:
     """The parameter is the result of calling ``dependency``.
 
-    The dependency may be sync or async, a plain function or a generator (code
-    after ``yield`` runs once the response is sent). Its own parameters are
-    injected the same way as a handler's. Results are cached per request unless
-    ``use_cache=False``.
+    The dependency may be sync or async, a plain function or a generator. Code
+    after a generator's ``yield`` runs once the response is sent
+    (``scope="request"``, the default) or as soon as the handler's result has
+    become a response, before anything is sent (``scope="function"``): then an
+    exception it raises (a failed commit, say) becomes the response instead.
+    The handler's own error is thrown in at the ``yield`` either way. Its own
+    parameters are injected the same way as a handler's. Results are cached per
+    request unless ``use_cache=False``.
+
+    A class may name its own provider in a ``__oakling_depends__`` attribute
+    holding a ``Depends``: a parameter annotated with the class is then filled
+    by it (this is how ``oakling.db.Session`` is injected).
     """
 
     dependency: Callable[..., Any]
     use_cache: bool = True
+    scope: Literal["request", "function"] = "request"
+
+    def __post_init__(self) -> None:
+        if self.scope not in ("request", "function"):
+            raise ValueError(f"Depends scope must be 'request' or 'function', not {self.scope!r}")

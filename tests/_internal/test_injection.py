@@ -429,3 +429,68 @@ def test_sync_generator_dependency_runs_in_thread_for_async_handler(
         assert threads[0].startswith("oakling-sync")
         assert threads[2].startswith("oakling-sync")
         assert not threads[1].startswith("oakling-sync")
+
+
+class Ledger:
+    """A resource with a function-scoped provider declared on the class."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+
+class CommitFailed(Exception):
+    pass
+
+
+def test_function_scoped_dependency_finishes_before_the_response(
+    make_client: ClientFactory,
+) -> None:
+    log: list[str] = []
+
+    def ledger(request: Request) -> Iterator[Ledger]:
+        try:
+            yield Ledger(log)
+        except Exception as exc:
+            log.append(f"rollback {type(exc).__name__}")
+            raise
+        if request.query_params.get("fail_commit"):
+            log.append("commit failed")
+            raise CommitFailed("duplicate key")
+        log.append("commit")
+
+    Ledger.__oakling_depends__ = Depends(ledger, scope="function")  # type: ignore[attr-defined]
+
+    app = App(debug=True)
+
+    @app.errorhandler(CommitFailed)
+    def conflict(request: Request, exc: CommitFailed) -> tuple[str, int]:
+        return f"conflict: {exc} (log: {', '.join(log)})", 409
+
+    @app.get("/write")
+    def write(ledger: Ledger) -> str:
+        ledger.log.append("handler")
+        return "written, log: " + ", ".join(ledger.log)
+
+    @app.get("/boom")
+    def boom(ledger: Ledger) -> str:
+        raise ValueError("handler failed")
+
+    client = make_client(app)
+    response = client.get("/write")
+    assert response.status_code == 200
+    assert log == ["handler", "commit"]  # committed before the response was returned
+
+    log.clear()
+    response = client.get("/write?fail_commit=1")
+    assert response.status_code == 409
+    assert response.text == "conflict: duplicate key (log: handler, commit failed)"
+
+    log.clear()
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert log == ["rollback ValueError"]
+
+
+def test_depends_scope_is_checked() -> None:
+    with pytest.raises(ValueError, match="scope must be 'request' or 'function'"):
+        Depends(lambda: 1, scope="session")  # type: ignore[arg-type]

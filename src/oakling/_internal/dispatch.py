@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 from oakling._internal.endpoint import Endpoint, to_response
 from oakling._internal.injection import RequestContext, solve_async, solve_sync
 from oakling.errors import error_response
-from oakling.exceptions import ClientDisconnected, HTTPError, UnsupportedMediaType, ValidationError
+from oakling.exceptions import (
+    ClientDisconnected,
+    HTTPError,
+    UnsupportedMediaType,
+    ValidationError,
+    as_http_error,
+)
 from oakling.http.response import Response
 
 if TYPE_CHECKING:
@@ -41,9 +47,16 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def find_error_handler(
-    endpoint: Endpoint | None, exc: BaseException, app_handlers: dict[Any, Any]
+    endpoint: Endpoint | None,
+    exc: BaseException,
+    app_handlers: dict[Any, Any],
+    *,
+    fallback: bool = True,
 ) -> Callable[..., Any] | None:
-    """Find the handler for ``exc``: by status first, then by class; components first."""
+    """Find the handler for ``exc``: by status first, then by class; components first.
+
+    With ``fallback``, an exception that is not an ``HTTPError`` may go to a 500 handler.
+    """
     tables = list(endpoint.hooks.error_handlers) if endpoint is not None else [app_handlers]
     status = exc.status_code if isinstance(exc, HTTPError) else None
     for table in tables:
@@ -54,12 +67,24 @@ def find_error_handler(
         for cls in type(exc).__mro__:
             if cls in table:
                 return table[cls]
-    if status is None:
+    if status is None and fallback:
         # NOTE: an unhandled exception is a 500: @errorhandler(500) renders it (Flask).
         for table in tables:
             if 500 in table:
                 return table[500]
     return None
+
+
+def _error_and_handler(
+    endpoint: Endpoint | None, exc: Exception, app_handlers: dict[Any, Any]
+) -> tuple[Exception, Callable[..., Any] | None]:
+    # NOTE: a handler for the exception's own class wins; else a battery may know which
+    # HTTP error it means (a unique violation is a 409), handled as that error.
+    handler = find_error_handler(endpoint, exc, app_handlers, fallback=False)
+    if handler is None:
+        exc = as_http_error(exc) or exc
+        handler = find_error_handler(endpoint, exc, app_handlers)
+    return exc, handler
 
 
 def default_error_response(request: Request, exc: BaseException, debug: bool) -> Response:
@@ -166,11 +191,10 @@ async def respond_async(
                 await load_body_async(endpoint, request)
             result = await _produce_async(endpoint, request, context, run_sync)
             response = endpoint.to_response(result)
+            await _finish_early_async(context, None, run_sync)
     except Exception as exc:  # the one place every handler error becomes a response
-        error = exc
-        if context is not None:
-            context.error = exc
-        response = await handle_error_async(endpoint, request, exc, app_handlers, debug)
+        error = await _finish_early_async(context, exc, run_sync)
+        response = await handle_error_async(endpoint, request, error, app_handlers, debug)
     except BaseException as exc:  # cancelled: still finish the dependencies now
         if context is not None and context.has_cleanup:
             context.error = exc
@@ -179,6 +203,24 @@ async def respond_async(
     if not hooks.empty:
         response = await _after_async(endpoint, request, response, error, app_handlers, debug)
     return response, context
+
+
+async def _finish_early_async(
+    context: RequestContext | None, exc: Exception | None, run_sync: RunSync
+) -> Exception:
+    # NOTE: after success, an error of a function-scoped dependency (a failed commit) is
+    # raised to become the response; after a handler error, the one that stands is returned
+    # (and recorded for the request-scoped cleanups).
+    if context is None:
+        return exc  # type: ignore[return-value]
+    if context.early:
+        failed = await context.finish_early_async(exc, run_sync)
+        if exc is None and failed is not None:
+            raise failed
+        exc = failed or exc
+    if exc is not None:
+        context.error = exc
+    return exc  # type: ignore[return-value]
 
 
 async def _produce_async(
@@ -250,7 +292,7 @@ async def handle_error_async(
 ) -> Response:
     if isinstance(exc, ClientDisconnected):
         return Response(None, 499)
-    handler = find_error_handler(endpoint, exc, app_handlers)
+    exc, handler = _error_and_handler(endpoint, exc, app_handlers)
     if handler is not None:
         try:
             return _with_error_headers(to_response(await _maybe_await(handler(request, exc))), exc)
@@ -300,11 +342,17 @@ def respond_sync(
                 context = RequestContext()
                 result = _call_sync(endpoint, request, context)
             response = endpoint.to_response(result)
+            if context is not None and context.early:
+                failed = context.finish_early_sync(None)
+                if failed is not None:
+                    raise failed
     except Exception as exc:
         error = exc
         if context is not None:
-            context.error = exc
-        response = handle_error_sync(endpoint, request, exc, app_handlers, debug)
+            if context.early:
+                error = context.finish_early_sync(exc) or exc
+            context.error = error
+        response = handle_error_sync(endpoint, request, error, app_handlers, debug)
     if not hooks.empty:
         response = _after_sync(endpoint, request, response, error, app_handlers, debug)
     return response, context
@@ -355,7 +403,7 @@ def handle_error_sync(
 ) -> Response:
     if isinstance(exc, ClientDisconnected):
         return Response(None, 499)
-    handler = find_error_handler(endpoint, exc, app_handlers)
+    exc, handler = _error_and_handler(endpoint, exc, app_handlers)
     if handler is not None:
         try:
             return _with_error_headers(to_response(handler(request, exc)), exc)

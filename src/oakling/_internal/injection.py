@@ -54,6 +54,10 @@ class RequestContext:
     generators: list[Generator[Any, None, None] | AsyncGenerator[Any, None]] = field(
         default_factory=list
     )
+    early: list[Generator[Any, None, None] | AsyncGenerator[Any, None]] = field(
+        default_factory=list
+    )
+    """Generators of ``scope="function"`` dependencies, finished before the response goes."""
     error: BaseException | None = None
     """The handler's exception, thrown into generator dependencies at cleanup."""
 
@@ -89,18 +93,55 @@ class RequestContext:
                 else:
                     await run_sync(_finish_generator, gen, exc)
                 continue
+            await _finish_async_generator(gen, exc)
+
+    def finish_early_sync(self, exc: Exception | None) -> Exception | None:
+        """Finish function-scoped generators, newest first; return the error that stands.
+
+        ``exc`` (the handler's error, or ``None``) is thrown in at each ``yield``; an
+        exception a generator raises instead (a failed commit) replaces it.
+        """
+        while self.early:
+            gen = self.early.pop()
             try:
-                if exc is None:
-                    await gen.__anext__()
+                _finish_generator(gen, exc)  # type: ignore[arg-type]
+            except Exception as raised:
+                exc = raised
+        self.error = exc
+        return exc
+
+    async def finish_early_async(
+        self, exc: Exception | None, run_sync: Callable[..., Awaitable[Any]]
+    ) -> Exception | None:
+        """``finish_early_sync`` with an event loop: sync generators go through ``run_sync``."""
+        while self.early:
+            gen = self.early.pop()
+            try:
+                if isinstance(gen, Generator):
+                    await run_sync(_finish_generator, gen, exc)
                 else:
-                    await gen.athrow(exc)
-            except StopAsyncIteration:
-                continue
-            except BaseException as raised:
-                if raised is exc:
-                    continue
-                raise
-            raise RuntimeError(f"Dependency {gen!r} yielded more than once")
+                    await _finish_async_generator(gen, exc)
+            except Exception as raised:
+                exc = raised
+        self.error = exc
+        return exc
+
+
+async def _finish_async_generator(
+    gen: AsyncGenerator[Any, None], exc: BaseException | None
+) -> None:
+    try:
+        if exc is None:
+            await gen.__anext__()
+        else:
+            await gen.athrow(exc)
+    except StopAsyncIteration:
+        return
+    except BaseException as raised:
+        if raised is exc:
+            return
+        raise
+    raise RuntimeError(f"Dependency {gen!r} yielded more than once")
 
 
 def _finish_generator(gen: Generator[Any, None, None], exc: BaseException | None) -> None:
@@ -132,6 +173,8 @@ class Param:
     container: type = list
     dependant: Dependant | None = None
     use_cache: bool = True
+    early: bool = False
+    """A generator dependency finished before the response is sent (``scope="function"``)."""
     decode: Callable[[Request], Any] | None = None
     extract: Callable[[Request, list[dict[str, Any]]], Any] | None = None
     """The compiled extractor (set by ``analyse``); ``None`` for dependencies."""
@@ -292,10 +335,21 @@ def _param(  # noqa: C901
     marker = markers[0] if markers else None
     if isinstance(default, Depends):
         marker, default = default, _MISSING
+    if marker is None and isinstance(base, type):
+        provider = getattr(base, "__oakling_depends__", None)
+        if isinstance(provider, Depends):
+            marker = provider
     if isinstance(marker, Depends):
         sub = analyse(marker.dependency, path_params, request_types=request_types)
         return Param(
-            name, "depends", name, base, default, dependant=sub, use_cache=marker.use_cache
+            name,
+            "depends",
+            name,
+            base,
+            default,
+            dependant=sub,
+            use_cache=marker.use_cache,
+            early=marker.scope == "function",
         )
     if isinstance(base, type) and issubclass(base, request_types):
         return Param(name, "request", name, base, default)
@@ -573,7 +627,7 @@ def _solve_sync(
             continue
         value = sub.call(**sub_kwargs)
         if sub.is_generator:
-            context.generators.append(value)
+            (context.early if param.early else context.generators).append(value)
             value = next(value)
         if param.use_cache:
             context.cache[sub.call] = value
@@ -621,7 +675,7 @@ async def _solve_async(
         sub_kwargs = await _solve_async(sub, request, context, errors, run_sync)
         if errors:
             continue
-        value = await _call_dependency(sub, sub_kwargs, context, run_sync)
+        value = await _call_dependency(sub, sub_kwargs, context, run_sync, early=param.early)
         if param.use_cache:
             context.cache[sub.call] = value
         kwargs[param.name] = value
@@ -629,15 +683,21 @@ async def _solve_async(
 
 
 async def _call_dependency(
-    sub: Dependant, kwargs: dict[str, Any], context: RequestContext, run_sync: Callable[..., Any]
+    sub: Dependant,
+    kwargs: dict[str, Any],
+    context: RequestContext,
+    run_sync: Callable[..., Any],
+    *,
+    early: bool,
 ) -> Any:
+    pending = context.early if early else context.generators
     if sub.is_async_generator:
         agen = sub.call(**kwargs)
-        context.generators.append(agen)
+        pending.append(agen)
         return await agen.__anext__()
     if sub.is_generator:
         gen = sub.call(**kwargs)
-        context.generators.append(gen)
+        pending.append(gen)
         return await run_sync(next, gen)
     if sub.is_async:
         return await sub.call(**kwargs)

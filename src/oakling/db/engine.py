@@ -1,0 +1,181 @@
+"""Database URLs and engines: one sync and one async engine per named database.
+
+``databases(app)`` gives the app's ``Databases``, made on first use from the
+settings (``database_url`` is ``"default"``, ``databases`` adds named ones).
+Engines are created lazily, with ``pool_pre_ping`` on, the pool sized from the
+settings and a connect timeout, and disposed when the app shuts down.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from oakling.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL, Engine
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from oakling.config import Settings
+
+__all__ = ("DEFAULT", "Databases", "async_url", "databases", "sync_url")
+
+DEFAULT = "default"
+
+# dialect -> (sync driver, async driver); the drivers the extras install.
+_DRIVERS: dict[str, tuple[str, str]] = {
+    "sqlite": ("pysqlite", "aiosqlite"),
+    "postgresql": ("psycopg", "asyncpg"),
+    "mysql": ("pymysql", "asyncmy"),
+    "mariadb": ("pymysql", "asyncmy"),
+    "mssql": ("pyodbc", "aioodbc"),
+    "oracle": ("oracledb", "oracledb_async"),
+}
+_ASYNC_DRIVERS = frozenset(
+    {"aiosqlite", "asyncpg", "psycopg_async", "asyncmy", "aiomysql", "aioodbc", "oracledb_async"}
+)
+# connect_args key for the connect timeout, by driver (seconds).
+_TIMEOUT_ARG = {
+    "psycopg": "connect_timeout",
+    "asyncpg": "timeout",
+    "pymysql": "connect_timeout",
+    "asyncmy": "connect_timeout",
+    "aiomysql": "connect_timeout",
+    "pysqlite": "timeout",
+    "aiosqlite": "timeout",
+}
+
+
+def _parse(url: str | URL) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(
+            f"Database URL {str(url)[:80]!r} is not valid; expected e.g. "
+            "sqlite:///db.sqlite3, postgresql://user@host/name or mysql://user@host/name"
+        ) from None
+
+
+def _with_driver(url: URL, mode: str) -> URL:
+    dialect, _, driver = url.drivername.partition("+")
+    drivers = _DRIVERS.get(dialect)
+    if drivers is None:
+        if driver:
+            return url
+        raise ConfigurationError(
+            f"Unknown database kind {dialect!r} in the database URL; use one of "
+            + ", ".join(sorted(_DRIVERS))
+        )
+    sync_driver, async_driver = drivers
+    wanted = async_driver if mode == "async" else sync_driver
+    if driver and (driver in _ASYNC_DRIVERS) == (mode == "async"):
+        wanted = driver  # the user chose a driver of the right kind: keep it
+    if dialect == "mariadb":
+        dialect = "mysql"
+    return url.set(drivername=f"{dialect}+{wanted}")
+
+
+def sync_url(url: str | URL) -> URL:
+    """``url`` with the blocking driver of its database (``postgresql+psycopg``...)."""
+    return _with_driver(_parse(url), "sync")
+
+
+def async_url(url: str | URL) -> URL:
+    """``url`` with the asyncio driver of its database (``postgresql+asyncpg``...)."""
+    return _with_driver(_parse(url), "async")
+
+
+def _engine_options(url: URL, settings: Settings) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": True, "echo": settings.db_echo}
+    driver = url.drivername.partition("+")[2]
+    timeout_arg = _TIMEOUT_ARG.get(driver)
+    if timeout_arg is not None:
+        timeout: float = settings.db_connect_timeout
+        options["connect_args"] = {
+            timeout_arg: int(timeout) if "connect" in timeout_arg else timeout
+        }
+    memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if not memory:
+        options.update(
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+        )
+    return options
+
+
+class Databases:
+    """The named databases of one app, each with a lazily created sync and async engine."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.urls: dict[str, URL] = {DEFAULT: _parse(settings.database_url)}
+        for name, url in settings.databases.items():
+            self.urls[name] = _parse(url)
+        self._engines: dict[str, Engine] = {}
+        self._async_engines: dict[str, AsyncEngine] = {}
+        self._lock = threading.Lock()
+
+    def url(self, name: str = DEFAULT) -> URL:
+        """The configured URL of database ``name``.
+
+        Raises:
+            ConfigurationError: No database has that name.
+        """
+        try:
+            return self.urls[name]
+        except KeyError:
+            raise ConfigurationError(
+                f"No database named {name!r}; configured: {', '.join(self.urls)}. "
+                "Add it to the DATABASES setting."
+            ) from None
+
+    def engine(self, name: str = DEFAULT) -> Engine:
+        """The blocking engine of database ``name``, created on first use."""
+        engine = self._engines.get(name)
+        if engine is None:
+            with self._lock:
+                engine = self._engines.get(name)
+                if engine is None:
+                    url = sync_url(self.url(name))
+                    engine = create_engine(url, **_engine_options(url, self.settings))
+                    self._engines[name] = engine
+        return engine
+
+    def async_engine(self, name: str = DEFAULT) -> AsyncEngine:
+        """The asyncio engine of database ``name``, created on first use."""
+        engine = self._async_engines.get(name)
+        if engine is None:
+            with self._lock:
+                engine = self._async_engines.get(name)
+                if engine is None:
+                    url = async_url(self.url(name))
+                    engine = create_async_engine(url, **_engine_options(url, self.settings))
+                    self._async_engines[name] = engine
+        return engine
+
+    async def dispose(self) -> None:
+        """Close every pooled connection (at app shutdown)."""
+        engines, async_engines = list(self._engines.values()), list(self._async_engines.values())
+        self._engines.clear()
+        self._async_engines.clear()
+        for engine in engines:
+            engine.dispose()
+        for async_engine in async_engines:
+            await async_engine.dispose()
+
+
+def databases(app: Any) -> Databases:
+    """The ``Databases`` of ``app`` (an ``App``), made from its settings on first use."""
+    found: Databases | None = app.extensions.get("db")
+    if found is None:
+        found = app.extensions.setdefault("db", Databases(app.settings))
+        if found is not None and hasattr(app, "on_shutdown"):
+            app.on_shutdown(found.dispose)
+    return found
