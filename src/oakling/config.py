@@ -74,6 +74,11 @@ class Settings:
         db_connect_timeout: Seconds to wait for the database server to answer a connect.
         db_echo: Log every SQL statement (``sqlalchemy.engine`` logger).
         db_retry_after: ``Retry-After`` seconds sent with a 503 when the database is down.
+        email_backend: ``smtp``, ``console``, ``memory`` or a dotted path (``oakling.mail``).
+        email_host: The SMTP server; also ``email_port``, ``email_user``,
+            ``email_password``, ``email_use_tls`` (STARTTLS), ``email_use_ssl`` and
+            ``email_timeout`` (seconds).
+        default_from_email: The sender of messages that name none.
     """
 
     debug: bool = False
@@ -101,6 +106,16 @@ class Settings:
     db_connect_timeout: float = 5.0
     db_echo: bool = False
     db_retry_after: int = 5
+    # -- e-mail (oakling.mail) --
+    email_backend: str = "smtp"
+    email_host: str = "localhost"
+    email_port: int = 25
+    email_user: str | None = None
+    email_password: str | None = field(default=None, repr=False)
+    email_use_tls: bool = False
+    email_use_ssl: bool = False
+    email_timeout: float = 10.0
+    default_from_email: str = "webmaster@localhost"
 
     def __post_init__(self) -> None:
         errors = self.problems()
