@@ -23,7 +23,7 @@ from oakling.http.response import (
     RedirectResponse,
     Response,
 )
-from oakling.params import Body, Cookie, Depends, File, Form, Header, Path, Query
+from oakling.params import Body, Cookie, Depends, File, Form, Header, Path, Query, guard
 from oakling.views import View
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ __all__ = (
     "ValidationError",
     "View",
     "WebSocket",
+    "guard",
     "redirect",
 )
 

@@ -14,12 +14,14 @@ the body, ``UploadFile`` from the form, everything else from the query string.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ("Body", "Cookie", "Depends", "File", "Form", "Header", "Path", "Query")
+__all__ = ("Body", "Cookie", "Depends", "File", "Form", "Header", "Path", "Query", "guard")
+
+F = TypeVar("F", bound="Callable[..., Any]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +90,41 @@ class Depends:
     def __post_init__(self) -> None:
         if self.scope not in ("request", "function"):
             raise ValueError(f"Depends scope must be 'request' or 'function', not {self.scope!r}")
+
+
+def guard(*dependencies: Callable[..., Any] | Depends) -> Callable[[F], F]:
+    """Run each dependency before the handler, for its effect: to refuse, it raises.
+
+    A guard is injected like any dependency (it may take the ``Request``, headers, other
+    dependencies...) but its result is not passed to the handler. Guards run first, in
+    the order given, before the handler's own parameters are read. This is how
+    ``@login_required`` and ``@rate_limit`` work::
+
+        def api_key(key: Annotated[str, Header(alias="X-API-Key")]) -> None:
+            if key != "s3cret":
+                raise Forbidden("Wrong API key")
+
+        @app.get("/admin")
+        @guard(api_key)
+        def admin() -> str: ...
+
+    Put it *below* the route decorator: the route reads the guards when it registers
+    the handler, so a guard added afterwards would silently not apply (that raises).
+
+    Raises:
+        ConfigurationError: The handler was already registered as a route.
+    """
+    from oakling.exceptions import ConfigurationError
+
+    def decorator(handler: F) -> F:
+        if getattr(handler, "__oakling_routed__", False):
+            raise ConfigurationError(
+                f"@guard on {getattr(handler, '__qualname__', handler)!r} is above the route "
+                "decorator: the route was registered without it. Put the guard (or "
+                "@login_required, @rate_limit...) below @app.get/@app.post."
+            )
+        existing = getattr(handler, "__oakling_guards__", ())
+        handler.__oakling_guards__ = (*dependencies, *existing)  # type: ignore[attr-defined]
+        return handler
+
+    return decorator

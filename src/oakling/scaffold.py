@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,6 +84,9 @@ class Scaffold:
             raise ConfigurationError(f"Unknown HTTP method(s) {unknown} for route {path!r}")
         route_name = name or getattr(handler, "__name__", None) or path
         self._register(RouteDef(path, handler, verbs, route_name, status))
+        with contextlib.suppress(AttributeError, TypeError):
+            # NOTE: lets @guard (and @login_required...) refuse to be put above the route.
+            handler.__oakling_routed__ = True  # type: ignore[union-attr]
 
     def route(
         self,

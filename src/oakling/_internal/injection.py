@@ -175,6 +175,8 @@ class Param:
     use_cache: bool = True
     early: bool = False
     """A generator dependency finished before the response is sent (``scope="function"``)."""
+    guard: bool = False
+    """Run for its effect only (``@guard``): its result is not passed on."""
     decode: Callable[[Request], Any] | None = None
     extract: Callable[[Request, list[dict[str, Any]]], Any] | None = None
     """The compiled extractor (set by ``analyse``); ``None`` for dependencies."""
@@ -264,7 +266,10 @@ def analyse(
         ConfigurationError: A parameter cannot be injected (unknown source, two bodies...).
     """
     hints = resolve_hints(fn)
-    params: list[Param] = []
+    params = [
+        _guard_param(fn, index, dependency, path_params, request_types)
+        for index, dependency in enumerate(getattr(fn, "__oakling_guards__", ()))
+    ]
     for parameter in inspect.signature(fn).parameters.values():
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
@@ -333,6 +338,11 @@ def _param(  # noqa: C901
     name, default = parameter.name, parameter.default
     base, markers = _markers(annotation)
     marker = markers[0] if markers else None
+    depends_for = getattr(marker, "__oakling_depends_for__", None)
+    if depends_for is not None:
+        # NOTE: a marker that picks its provider by the annotated type, such as
+        # oakling.db.Database("name") on a Session or an AsyncSession.
+        marker = depends_for(base)
     if isinstance(default, Depends):
         marker, default = default, _MISSING
     if marker is None and isinstance(base, type):
@@ -380,6 +390,30 @@ def _param(  # noqa: C901
     if isinstance(marker, Body) or not (is_scalar(base) or sequence_item(base) is not None):
         return _body_param(name, base, default)
     return _scalar_param(fn, name, "query", alias or name, base, default)
+
+
+def _guard_param(
+    fn: Callable[..., Any],
+    index: int,
+    dependency: Any,
+    path_params: frozenset[str],
+    request_types: tuple[type, ...],
+) -> Param:
+    marker = dependency if isinstance(dependency, Depends) else Depends(dependency)
+    if not callable(marker.dependency):
+        raise ConfigurationError(f"{_where(fn)}: guard {dependency!r} is not callable")
+    sub = analyse(marker.dependency, path_params, request_types=request_types)
+    return Param(
+        f"guard {index}",
+        "depends",
+        f"guard {index}",
+        Any,
+        _MISSING,
+        dependant=sub,
+        use_cache=marker.use_cache,
+        early=marker.scope == "function",
+        guard=True,
+    )
 
 
 def _where(fn: Callable[..., Any]) -> str:
@@ -620,18 +654,19 @@ def _solve_sync(
             kwargs[param.name] = param.extract(request, errors)  # type: ignore[misc]
             continue
         if param.use_cache and sub.call in context.cache:
-            kwargs[param.name] = context.cache[sub.call]
-            continue
-        sub_kwargs = _solve_sync(sub, request, context, errors)
-        if errors:
-            continue
-        value = sub.call(**sub_kwargs)
-        if sub.is_generator:
-            (context.early if param.early else context.generators).append(value)
-            value = next(value)
-        if param.use_cache:
-            context.cache[sub.call] = value
-        kwargs[param.name] = value
+            value = context.cache[sub.call]
+        else:
+            sub_kwargs = _solve_sync(sub, request, context, errors)
+            if errors:
+                continue
+            value = sub.call(**sub_kwargs)
+            if sub.is_generator:
+                (context.early if param.early else context.generators).append(value)
+                value = next(value)
+            if param.use_cache:
+                context.cache[sub.call] = value
+        if not param.guard:
+            kwargs[param.name] = value
     return kwargs
 
 
@@ -670,15 +705,16 @@ async def _solve_async(
             kwargs[param.name] = param.extract(request, errors)  # type: ignore[misc]
             continue
         if param.use_cache and sub.call in context.cache:
-            kwargs[param.name] = context.cache[sub.call]
-            continue
-        sub_kwargs = await _solve_async(sub, request, context, errors, run_sync)
-        if errors:
-            continue
-        value = await _call_dependency(sub, sub_kwargs, context, run_sync, early=param.early)
-        if param.use_cache:
-            context.cache[sub.call] = value
-        kwargs[param.name] = value
+            value = context.cache[sub.call]
+        else:
+            sub_kwargs = await _solve_async(sub, request, context, errors, run_sync)
+            if errors:
+                continue
+            value = await _call_dependency(sub, sub_kwargs, context, run_sync, early=param.early)
+            if param.use_cache:
+                context.cache[sub.call] = value
+        if not param.guard:
+            kwargs[param.name] = value
     return kwargs
 
 
