@@ -79,6 +79,9 @@ class Settings:
             ``email_password``, ``email_use_tls`` (STARTTLS), ``email_use_ssl`` and
             ``email_timeout`` (seconds).
         default_from_email: The sender of messages that name none.
+        redis_url: The Redis server shared state uses (rate limits, sessions, cache).
+        rate_limit_store: Where rate-limit counters live: ``memory`` (one process) or
+            ``redis`` (shared by every process and machine).
     """
 
     debug: bool = False
@@ -116,6 +119,9 @@ class Settings:
     email_use_ssl: bool = False
     email_timeout: float = 10.0
     default_from_email: str = "webmaster@localhost"
+    # -- shared state --
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rate_limit_store: str = "memory"
 
     def __post_init__(self) -> None:
         errors = self.problems()
