@@ -355,7 +355,7 @@ class Request:
                 length = self._declared_length(self.limits.max_body_size)
                 if length is not None:
                     self._stream_consumed = True
-                    data: bytes = stream.read(length) if length else b""
+                    data = _read_input(stream.read, length) if length else b""
                     if len(data) < length:
                         raise ClientDisconnected("Client disconnected while sending the body")
                     self._body = data
@@ -399,12 +399,27 @@ def _too_large(limit: int) -> str:
     )
 
 
+def _read_input(read: Callable[[int], bytes], size: int) -> bytes:
+    """Read from a WSGI input stream, turning the server's parse errors into 400s."""
+    try:
+        return read(size)
+    except OSError as exc:
+        # NOTE: gunicorn raises NoMoreData (an OSError) when the client stops mid-body.
+        raise ClientDisconnected(f"Client stopped sending the body: {exc}") from None
+    except Exception as exc:  # the server's own error for a malformed body
+        # NOTE: each WSGI server has its own parse errors (gunicorn's InvalidChunkSize,
+        # ChunkMissingTerminator...): bad framing from the client, never a 500.
+        raise BadRequest(
+            f"The request body is malformed ({type(exc).__name__}: {str(exc)[:100]})"
+        ) from None
+
+
 def _read_wsgi_input(stream: Any, length: int | None, limit: int) -> Iterator[bytes]:
     read: Callable[[int], bytes] = stream.read
     if length is not None:
         remaining = length
         while remaining > 0:
-            chunk = read(min(_CHUNK, remaining))
+            chunk = _read_input(read, min(_CHUNK, remaining))
             if not chunk:
                 raise ClientDisconnected("Client disconnected while sending the body")
             remaining -= len(chunk)
@@ -412,7 +427,7 @@ def _read_wsgi_input(stream: Any, length: int | None, limit: int) -> Iterator[by
         return
     # NOTE: no Content-Length: a chunked body, which WSGI servers de-chunk until EOF.
     received = 0
-    while chunk := read(_CHUNK):
+    while chunk := _read_input(read, _CHUNK):
         received += len(chunk)
         if received > limit:
             raise PayloadTooLarge(_too_large(limit))
