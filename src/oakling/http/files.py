@@ -401,6 +401,8 @@ class FileResponse(Response):
                     prepared.file = open(self.path, "rb")  # noqa: SIM115 - closed after sending
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
             return self._fallback(exc)
+        except ValueError:  # a NUL byte in the path, e.g. from a query parameter
+            return self._fallback(FileNotFoundError())
         return prepared
 
     def _headers_for(self, plan: FilePlan, size: int, etag: str, last_modified: str) -> RawHeaders:
