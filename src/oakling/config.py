@@ -79,6 +79,9 @@ class Settings:
             ``email_password``, ``email_use_tls`` (STARTTLS), ``email_use_ssl`` and
             ``email_timeout`` (seconds).
         default_from_email: The sender of messages that name none.
+        password_time_cost: argon2id iterations for password hashes; also
+            ``password_memory_cost`` (KiB) and ``password_parallelism``. Raising them
+            rehashes each user's password at their next login.
         redis_url: The Redis server shared state uses (rate limits, sessions, cache).
         rate_limit_store: Where rate-limit counters live: ``memory`` (one process) or
             ``redis`` (shared by every process and machine).
@@ -119,6 +122,10 @@ class Settings:
     email_use_ssl: bool = False
     email_timeout: float = 10.0
     default_from_email: str = "webmaster@localhost"
+    # -- passwords (oakling.auth) --
+    password_time_cost: int = 3
+    password_memory_cost: int = 65536
+    password_parallelism: int = 4
     # -- shared state --
     redis_url: str = "redis://127.0.0.1:6379/0"
     rate_limit_store: str = "memory"
