@@ -1,7 +1,8 @@
 """oakling's data layer: SQLAlchemy 2 models, sessions per request, Alembic migrations.
 
 Install with ``pip install 'oakling[db]'`` (add ``[postgres]`` or ``[mysql]`` for
-those servers). ``import oakling`` never loads this package.
+those servers). ``import oakling`` never loads this package; importing it makes
+database errors answer 409 (a violated constraint) or 503 (database down).
 """
 
 from __future__ import annotations
@@ -13,19 +14,39 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
     raise MissingDependency("sqlalchemy", extra="db") from exc
 
+from oakling.db import errors as _errors
 from oakling.db.engine import DEFAULT, Databases, async_url, databases, sync_url
 from oakling.db.models import NAMING_CONVENTION, UUIDPK, IntegerPK, Model, Timestamps, utcnow
+from oakling.db.query import KeysetPage, Page
+from oakling.db.session import (
+    AsyncSession,
+    Database,
+    Session,
+    async_session,
+    atomic,
+    session,
+)
+
+_errors.install()
 
 __all__ = (
     "DEFAULT",
     "NAMING_CONVENTION",
     "UUIDPK",
+    "AsyncSession",
+    "Database",
     "Databases",
     "IntegerPK",
+    "KeysetPage",
     "Model",
+    "Page",
+    "Session",
     "Timestamps",
+    "async_session",
     "async_url",
+    "atomic",
     "databases",
+    "session",
     "sync_url",
     "utcnow",
 )

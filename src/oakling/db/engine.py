@@ -4,14 +4,19 @@
 settings (``database_url`` is ``"default"``, ``databases`` adds named ones).
 Engines are created lazily, with ``pool_pre_ping`` on, the pool sized from the
 settings and a connect timeout, and disposed when the app shuts down.
+
+SQLite connections get ``PRAGMA foreign_keys=ON`` and explicit ``BEGIN`` (so
+savepoints work with the stdlib driver). A failed connect is marked as a
+disconnect, so the data layer answers it with a 503 and the pool starts afresh.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -19,8 +24,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from oakling.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL, Engine
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from oakling.config import Settings
 
@@ -110,8 +115,40 @@ def _engine_options(url: URL, settings: Settings) -> dict[str, Any]:
     return options
 
 
+def _mark_connect_failure(context: ExceptionContext) -> None:
+    # NOTE: a refused or timed-out connect is "the database is unreachable": flag it as a
+    # disconnect so the error says so (connection_invalidated) and the pool is reset.
+    if context.connection is None and not context.is_pre_ping:
+        context.is_disconnect = True
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # NOTE: the stdlib driver opens transactions itself and breaks SAVEPOINT; let
+    # SQLAlchemy emit BEGIN (see _sqlite_begin), and enforce foreign keys as servers do.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def _instrument(engine: Engine) -> Engine:
+    event.listen(engine, "handle_error", _mark_connect_failure)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
 class Databases:
-    """The named databases of one app, each with a lazily created sync and async engine."""
+    """The named databases of one app, each with a lazily created sync and async engine.
+
+    Async engines are kept per event loop: a pooled asyncio connection belongs to the
+    loop that opened it (WSGI runs async handlers on one loop per thread).
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -119,8 +156,12 @@ class Databases:
         for name, url in settings.databases.items():
             self.urls[name] = _parse(url)
         self._engines: dict[str, Engine] = {}
-        self._async_engines: dict[str, AsyncEngine] = {}
+        self._async_engines: dict[tuple[str, asyncio.AbstractEventLoop], AsyncEngine] = {}
         self._lock = threading.Lock()
+        self.bound: dict[str, Connection] = {}
+        """Test hook: sessions of these databases join this connection's transaction."""
+        self.async_bound: dict[str, AsyncConnection] = {}
+        """Test hook: async sessions of these databases join this connection's transaction."""
 
     def url(self, name: str = DEFAULT) -> URL:
         """The configured URL of database ``name``.
@@ -145,37 +186,63 @@ class Databases:
                 if engine is None:
                     url = sync_url(self.url(name))
                     engine = create_engine(url, **_engine_options(url, self.settings))
-                    self._engines[name] = engine
+                    self._engines[name] = _instrument(engine)
         return engine
 
     def async_engine(self, name: str = DEFAULT) -> AsyncEngine:
-        """The asyncio engine of database ``name``, created on first use."""
-        engine = self._async_engines.get(name)
+        """The asyncio engine of database ``name`` for the running loop, made on first use."""
+        key = (name, asyncio.get_running_loop())
+        engine = self._async_engines.get(key)
         if engine is None:
             with self._lock:
-                engine = self._async_engines.get(name)
+                engine = self._async_engines.get(key)
                 if engine is None:
                     url = async_url(self.url(name))
                     engine = create_async_engine(url, **_engine_options(url, self.settings))
-                    self._async_engines[name] = engine
+                    _instrument(engine.sync_engine)
+                    self._async_engines[key] = engine
         return engine
+
+    def set_url(self, name: str, url: str | URL) -> None:
+        """Point database ``name`` at ``url`` (tests); its engines are made afresh."""
+        self.urls[name] = _parse(url)
+        old = self._engines.pop(name, None)
+        if old is not None:
+            old.dispose()
+        for key in [key for key in self._async_engines if key[0] == name]:
+            self._async_engines.pop(key).sync_engine.dispose(close=False)
 
     async def dispose(self) -> None:
         """Close every pooled connection (at app shutdown)."""
-        engines, async_engines = list(self._engines.values()), list(self._async_engines.values())
+        engines, async_engines = list(self._engines.values()), dict(self._async_engines)
         self._engines.clear()
         self._async_engines.clear()
         for engine in engines:
             engine.dispose()
-        for async_engine in async_engines:
-            await async_engine.dispose()
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for (_name, loop), async_engine in async_engines.items():
+            if loop is running:
+                await async_engine.dispose()
+            elif not loop.is_closed() and not loop.is_running():
+                loop.run_until_complete(async_engine.dispose())
+            else:  # its loop is gone or busy elsewhere: forget the connections
+                await async_engine.dispose(close=False)
 
 
 def databases(app: Any) -> Databases:
     """The ``Databases`` of ``app`` (an ``App``), made from its settings on first use."""
     found: Databases | None = app.extensions.get("db")
     if found is None:
-        found = app.extensions.setdefault("db", Databases(app.settings))
-        if found is not None and hasattr(app, "on_shutdown"):
-            app.on_shutdown(found.dispose)
+        with _CREATE_LOCK:
+            found = app.extensions.get("db")
+            if found is None:
+                found = app.extensions["db"] = Databases(app.settings)
+                if hasattr(app, "on_shutdown"):
+                    app.on_shutdown(found.dispose)
     return found
+
+
+_CREATE_LOCK = threading.Lock()
