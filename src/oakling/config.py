@@ -85,6 +85,16 @@ class Settings:
         redis_url: The Redis server shared state uses (rate limits, sessions, cache).
         rate_limit_store: Where rate-limit counters live: ``memory`` (one process) or
             ``redis`` (shared by every process and machine).
+        template_dirs: The project's template folders, searched in order before the
+            components' ones; relative paths are relative to the app's module folder.
+        static_url: The URL path static files are served under (``static()`` in
+            templates builds URLs with it; components' files go under
+            ``<static_url>/<component name>/``).
+        static_root: Where ``oakling collectstatic`` copies every static file, with
+            content-hashed names and a ``manifest.json``; relative to the app's module
+            folder. Outside debug, when the manifest exists, files are served from here.
+        static_max_age: ``Cache-Control`` max-age, in seconds, for static files whose
+            names carry no content hash (hashed ones are cached for a year).
     """
 
     debug: bool = False
@@ -129,6 +139,11 @@ class Settings:
     # -- shared state --
     redis_url: str = "redis://127.0.0.1:6379/0"
     rate_limit_store: str = "memory"
+    # -- templates and static files (oakling.web) --
+    template_dirs: tuple[str, ...] = ("templates",)
+    static_url: str = "/static"
+    static_root: str = "staticfiles"
+    static_max_age: int = 60
 
     def __post_init__(self) -> None:
         errors = self.problems()
@@ -148,6 +163,12 @@ class Settings:
             )
             if getattr(self, name) <= 0
         ]
+        if not self.static_url.startswith("/") or self.static_url.rstrip("/") == "":
+            errors.append(
+                f"{prefix}STATIC_URL: must be a URL path such as /static, got {self.static_url!r}"
+            )
+        if self.static_max_age < 0:
+            errors.append(f"{prefix}STATIC_MAX_AGE: must be 0 or more, got {self.static_max_age!r}")
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy.strip(), strict=False)
