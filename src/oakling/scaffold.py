@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from oakling.exceptions import ConfigurationError
 
@@ -37,6 +39,11 @@ class Scaffold:
         self.teardown_request_funcs: list[Callable[..., Any]] = []
         self.error_handlers: dict[int | type[BaseException], Callable[..., Any]] = {}
         self._change_listeners: list[Callable[[], None]] = []
+        self.root_path = _caller_folder()
+        """The folder of the module that created this object; relative template and
+        static folders start here. Set it to move them."""
+        self.template_filters: dict[str, Callable[..., Any]] = {}
+        self.template_globals: dict[str, Any] = {}
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call ``listener()`` whenever a hook or error handler is added here."""
@@ -174,3 +181,58 @@ class Scaffold:
             return fn
 
         return decorator
+
+    # -- templates (oakling.web.templating) ----------------------------------------------
+
+    @overload
+    def template_filter(self, name: F) -> F: ...
+    @overload
+    def template_filter(self, name: str | None = None) -> Callable[[F], F]: ...
+    def template_filter(self, name: str | F | None = None) -> Any:
+        """Register the decorated function as a Jinja2 filter (``{{ x|name }}``).
+
+        Use as ``@app.template_filter`` or ``@app.template_filter("name")``; the
+        default name is the function's. A component's filters are available in
+        every template of the app. Register them before the first render.
+        """
+        return self._template_registration(self.template_filters, name)
+
+    @overload
+    def template_global(self, name: F) -> F: ...
+    @overload
+    def template_global(self, name: str | None = None) -> Callable[[F], F]: ...
+    def template_global(self, name: str | F | None = None) -> Any:
+        """Register the decorated function as a Jinja2 global (``{{ name() }}``).
+
+        Use as ``@app.template_global`` or ``@app.template_global("name")``.
+        """
+        return self._template_registration(self.template_globals, name)
+
+    def _template_registration(self, table: dict[str, Any], name: Any) -> Any:
+        if callable(name):
+            table[name.__name__] = name
+            return name
+
+        def decorator(fn: F) -> F:
+            table[name or fn.__name__] = fn
+            return fn
+
+        return decorator
+
+    def _folder(self, folder: str | os.PathLike[str]) -> str:
+        """Return ``folder`` made absolute against ``root_path``."""
+        return os.path.normpath(os.path.join(self.root_path, os.fspath(folder)))
+
+
+_OWN_MODULES = frozenset({"oakling.scaffold", "oakling.app", "oakling.component"})
+
+
+def _caller_folder() -> str:
+    # NOTE: the first frame outside oakling's own App/Component code is the module that
+    # created the object (or defined its subclass): Flask asks for import_name instead.
+    get_frame = getattr(sys, "_getframe", None)
+    frame = get_frame(1) if get_frame is not None else None
+    while frame is not None and frame.f_globals.get("__name__") in _OWN_MODULES:
+        frame = frame.f_back
+    file = frame.f_globals.get("__file__") if frame is not None else None
+    return os.path.dirname(os.path.abspath(file)) if file else os.getcwd()
