@@ -95,6 +95,29 @@ class Settings:
             folder. Outside debug, when the manifest exists, files are served from here.
         static_max_age: ``Cache-Control`` max-age, in seconds, for static files whose
             names carry no content hash (hashed ones are cached for a year).
+        session_backend: Where ``request.session`` lives: ``cookie`` (signed with the
+            secret key), ``redis`` (at ``redis_url``) or ``db`` (``oakling.db``).
+        session_cookie_name: The session cookie's name; also ``session_cookie_path``,
+            ``session_cookie_domain``, ``session_cookie_httponly`` and
+            ``session_cookie_samesite`` (``lax``, ``strict`` or ``none``).
+        session_cookie_age: Seconds a session lives after its last change.
+        session_cookie_secure: Send the cookie over HTTPS only; unset: when the request
+            came over HTTPS.
+        session_redis_prefix: Put before session ids in Redis.
+        session_store_timeout: Seconds to wait for Redis or the database before a 503.
+        csrf_enabled: Check unsafe requests that carry the session cookie (``oakling.web.csrf``).
+        csrf_trusted_origins: Other origins allowed to post, e.g. ``https://*.example.com``.
+        secure_content_type_nosniff: Send ``X-Content-Type-Options: nosniff``.
+        x_frame_options: ``DENY``, ``SAMEORIGIN`` or empty (no header).
+        secure_referrer_policy: The ``Referrer-Policy`` (empty: no header).
+        secure_cross_origin_opener_policy: The ``Cross-Origin-Opener-Policy`` (empty: none).
+        secure_hsts_seconds: ``Strict-Transport-Security`` max-age on HTTPS responses
+            (0: no header; never sent in debug); also ``secure_hsts_include_subdomains``
+            and ``secure_hsts_preload``.
+        content_security_policy: A ``Content-Security-Policy`` to send, ``{nonce}`` for
+            a per-response nonce; ``content_security_policy_report_only`` likewise.
+        secure_ssl_redirect: Answer ``http://`` requests with a 301 to ``https://``.
+        secure_redirect_exempt: Path prefixes left on HTTP (health checks).
     """
 
     debug: bool = False
@@ -144,6 +167,30 @@ class Settings:
     static_url: str = "/static"
     static_root: str = "staticfiles"
     static_max_age: int = 60
+    # -- sessions, CSRF and security headers (oakling.web) --
+    session_backend: str = "cookie"
+    session_cookie_name: str = "session"
+    session_cookie_age: int = 60 * 60 * 24 * 14
+    session_cookie_secure: bool | None = None
+    session_cookie_httponly: bool = True
+    session_cookie_samesite: str = "lax"
+    session_cookie_path: str = "/"
+    session_cookie_domain: str | None = None
+    session_redis_prefix: str = "oakling:session:"
+    session_store_timeout: float = 2.0
+    csrf_enabled: bool = True
+    csrf_trusted_origins: tuple[str, ...] = ()
+    secure_content_type_nosniff: bool = True
+    x_frame_options: str = "DENY"
+    secure_referrer_policy: str = "same-origin"
+    secure_cross_origin_opener_policy: str = "same-origin"
+    secure_hsts_seconds: int = 60 * 60 * 24 * 365
+    secure_hsts_include_subdomains: bool = False
+    secure_hsts_preload: bool = False
+    content_security_policy: str = ""
+    content_security_policy_report_only: str = ""
+    secure_ssl_redirect: bool = False
+    secure_redirect_exempt: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         errors = self.problems()
@@ -169,6 +216,7 @@ class Settings:
             )
         if self.static_max_age < 0:
             errors.append(f"{prefix}STATIC_MAX_AGE: must be 0 or more, got {self.static_max_age!r}")
+        errors.extend(self._web_problems(prefix))
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy.strip(), strict=False)
@@ -177,6 +225,53 @@ class Settings:
                     f"{prefix}TRUSTED_PROXIES: {proxy!r} is not an IP address or network "
                     "(e.g. 10.0.0.1 or 10.0.0.0/8)"
                 )
+        return errors
+
+    def _web_problems(self, prefix: str) -> list[str]:
+        errors: list[str] = []
+        if self.session_backend not in ("cookie", "redis", "db"):
+            errors.append(
+                f"{prefix}SESSION_BACKEND: use cookie, redis or db, got {self.session_backend!r}"
+            )
+        if self.session_cookie_samesite.lower() not in ("lax", "strict", "none"):
+            errors.append(
+                f"{prefix}SESSION_COOKIE_SAMESITE: use lax, strict or none, "
+                f"got {self.session_cookie_samesite!r}"
+            )
+        if self.session_cookie_age <= 0 or self.session_store_timeout <= 0:
+            errors.append(
+                f"{prefix}SESSION_COOKIE_AGE and {prefix}SESSION_STORE_TIMEOUT: must be positive"
+            )
+        if not self.session_cookie_name or not all(
+            c.isalnum() or c in "_-." for c in self.session_cookie_name
+        ):
+            errors.append(
+                f"{prefix}SESSION_COOKIE_NAME: use letters, digits, '_', '-' and '.', "
+                f"got {self.session_cookie_name!r}"
+            )
+        if self.x_frame_options.upper() not in ("", "DENY", "SAMEORIGIN"):
+            errors.append(
+                f"{prefix}X_FRAME_OPTIONS: use DENY, SAMEORIGIN or nothing, "
+                f"got {self.x_frame_options!r}"
+            )
+        if self.secure_hsts_seconds < 0:
+            errors.append(f"{prefix}SECURE_HSTS_SECONDS: must be 0 or more")
+        for origin in self.csrf_trusted_origins:
+            if "://" not in origin:
+                errors.append(
+                    f"{prefix}CSRF_TRUSTED_ORIGINS: {origin!r} needs a scheme, "
+                    "e.g. https://example.com or https://*.example.com"
+                )
+        for name in (
+            "x_frame_options",
+            "secure_referrer_policy",
+            "secure_cross_origin_opener_policy",
+            "content_security_policy",
+            "content_security_policy_report_only",
+        ):
+            value = getattr(self, name)
+            if any(c in value for c in "\r\n\x00") or not value.isascii():
+                errors.append(f"{prefix}{name.upper()}: must be printable ASCII on one line")
         return errors
 
     @property
