@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from oakling._types import Receive, Scope
     from oakling.http.multipart import FormData
+    from oakling.http.session import Session
 
 __all__ = ("Request", "decode_json")
 
@@ -44,6 +45,7 @@ class Request:
     _stream_consumed: bool = False
     _pending: bytes = b""
     _wsgi_input: Any = None
+    _session: Session | None = None
 
     def __init__(
         self,
@@ -168,6 +170,18 @@ class Request:
         if query:
             url += "?" + query.decode("latin-1")
         return URL(url)
+
+    @property
+    def session(self) -> Session:
+        """The session (``oakling.web.sessions``), loaded on first use.
+
+        Reading it adds ``Vary: Cookie`` to the response; changing it saves it after
+        the handler (a ``Set-Cookie`` only then).
+        """
+        session = self._session
+        if session is None:
+            session = self._session = self.app.sessions.load(self)
+        return session
 
     @property
     def state(self) -> State:
