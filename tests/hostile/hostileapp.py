@@ -139,6 +139,11 @@ def directory(name: str) -> dict[str, str]:
     return {"name": name}
 
 
+@app.get("/{page}/")
+def page(page: str) -> dict[str, str]:
+    return {"page": page}
+
+
 @app.get("/files/{name}")
 def files(name: str) -> FileResponse:
     # NOTE: the str converter stops at "/", so only one segment reaches the handler.

@@ -12,7 +12,6 @@ import json
 from dataclasses import dataclass
 
 import pytest
-
 from tests.integration.conftest import Server
 
 from .conftest import Reply, is_granian, raw, request_bytes, still_serves, stored
