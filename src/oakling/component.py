@@ -10,10 +10,16 @@ error handlers, and can include other components::
     def post(slug: str) -> str: ...
 
     app.include(blog)                  # GET /blog/hello; url_for("blog.post", slug="hello")
+
+A component that brings database tables names its models module
+(``Component("blog", models="blog.models")``, or the module object itself); its
+migrations live in a ``migrations/`` folder next to that module, on their own
+Alembic branch labelled with the component's name (see ``oakling.db.migrations``).
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from oakling.exceptions import ConfigurationError
@@ -21,6 +27,7 @@ from oakling.scaffold import RouteDef, Scaffold
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from types import ModuleType
 
 __all__ = ("Component",)
 
@@ -32,14 +39,28 @@ class Component(Scaffold):
         name: The namespace of the component's route names (``"blog"`` gives
             ``"blog.post"``); a Python identifier.
         prefix: The default URL prefix when included, e.g. ``"/blog"``.
+        models: The module (or its dotted name, imported when the database
+            commands need it) whose models and tables are the component's own;
+            a package includes its submodules.
+        migrations: The folder of the component's migrations; default:
+            ``migrations/`` next to the models module (in its package).
     """
 
-    def __init__(self, name: str, *, prefix: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        prefix: str = "",
+        models: ModuleType | str | None = None,
+        migrations: str | os.PathLike[str] | None = None,
+    ) -> None:
         super().__init__()
         if not name.isidentifier():
             raise ConfigurationError(f"Component name {name!r} must be a Python identifier")
         self.name = name
         self.prefix = normalise_prefix(prefix)
+        self.models = models
+        self.migrations = os.fspath(migrations) if migrations is not None else None
         self.routes: list[RouteDef] = []
         self.children: list[tuple[Component, str]] = []
         self._listeners: list[Callable[[RouteDef], None]] = []

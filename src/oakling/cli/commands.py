@@ -12,6 +12,7 @@ import click
 
 from oakling.cli._context import ScriptInfo, app_option, env_flag, pass_info
 from oakling.cli.checks import Issue, deploy_issues
+from oakling.cli.db import db
 from oakling.cli.project import new
 from oakling.cli.server import run, serve
 from oakling.exceptions import ConfigurationError
@@ -179,3 +180,4 @@ def check(info: ScriptInfo, deploy: bool) -> None:
 cli.add_command(run)
 cli.add_command(serve)
 cli.add_command(new)
+cli.add_command(db)
