@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Iterable, Iterator
 
     from oakling._internal.injection import RequestContext
-    from oakling._types import Message, Receive, Scope, Send, StartResponse, WSGIEnviron
+    from oakling._types import Message, Receive, Scope, Send, StartResponse, WSGIApp, WSGIEnviron
     from oakling.app import App
     from oakling.http.limits import Limits
 
@@ -162,6 +162,7 @@ class WSGIAdapter:
         self._lock = threading.Lock()
         self._sync_ok: dict[int, bool] = {}
         self._stack: Any = None
+        self._chain: WSGIApp | None = None
 
     def _prepare(self, environ: WSGIEnviron) -> None:
         app = self.app
@@ -169,8 +170,10 @@ class WSGIAdapter:
             self.startup(testing=bool(environ.get("oakling.testing")))
         if app._stack is None or app._stack is not self._stack:
             self._stack = app.asgi_app
+            self._chain = _wsgi_chain(self, app.middleware) if app.middleware else None
+            native = not app.middleware or self._chain is not None
             self._sync_ok = {
-                id(e): _runs_without_loop(e) and not app.middleware
+                id(e): _runs_without_loop(e) and native
                 for e in (*app.endpoints, *app._router_endpoints)
             }
 
@@ -206,7 +209,9 @@ class WSGIAdapter:
         """Serve one WSGI request."""
         self._prepare(environ)
         app = self.app
-        if app.middleware:
+        if app.middleware and environ.get("oakling.wsgi_inner") is not self:
+            if self._chain is not None:
+                return self._chain(environ, start_response)
             return call_asgi_from_wsgi(app, environ, start_response, app.limits)
         scope = scope_from_environ(environ)
         scope["app"] = app
@@ -292,6 +297,25 @@ class WSGIAdapter:
             return call_asgi_from_wsgi(target, child, start_response, self.app.limits)
         result: Iterable[bytes] = target(child, start_response)
         return result
+
+
+def _wsgi_chain(
+    adapter: WSGIAdapter, middleware: list[tuple[Callable[..., Any], dict[str, Any]]]
+) -> WSGIApp | None:
+    # NOTE: a middleware class with a `wrap_wsgi(wsgi_app, **options)` twin (CORS) runs
+    # natively under WSGI; if any lacks one, the whole chain goes through the ASGI bridge.
+    wrappers = [getattr(cls, "wrap_wsgi", None) for cls, _ in middleware]
+    if not all(callable(wrap) for wrap in wrappers):
+        return None
+
+    def inner(environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        environ["oakling.wsgi_inner"] = adapter
+        return adapter(environ, start_response)
+
+    chain: WSGIApp = inner
+    for (_, options), wrap in zip(reversed(middleware), reversed(wrappers), strict=True):
+        chain = wrap(chain, **options)
+    return chain
 
 
 def _adding_header(start_response: StartResponse, header: tuple[str, str]) -> StartResponse:

@@ -94,8 +94,10 @@ def choose_interface(app: App) -> Choice:
     websockets = [info.path for info in app.ws_router.routes()]
     if websockets:
         reasons.append(f"websocket routes: {_few(websockets)}")
-    if app.middleware:
-        reasons.append(f"ASGI middleware: {_few([_name(cls) for cls, _ in app.middleware])}")
+    # NOTE: middleware with a WSGI twin (`wrap_wsgi`, e.g. CORS) runs natively under WSGI.
+    asgi_only = [cls for cls, _ in app.middleware if not callable(getattr(cls, "wrap_wsgi", None))]
+    if asgi_only:
+        reasons.append(f"ASGI middleware: {_few([_name(cls) for cls in asgi_only])}")
     hooks = [
         _name(fn)
         for scaffold in _scaffolds(app)
