@@ -44,6 +44,10 @@ class Component(Scaffold):
             a package includes its submodules.
         migrations: The folder of the component's migrations; default:
             ``migrations/`` next to the models module (in its package).
+        templates: The component's template folder, relative to its module's folder;
+            searched after the project's, so the project can override a template.
+        static: The component's static folder, relative to its module's folder; its
+            files are served under ``<static URL>/<name>/`` (``oakling.web.static``).
     """
 
     def __init__(
@@ -53,6 +57,8 @@ class Component(Scaffold):
         prefix: str = "",
         models: ModuleType | str | None = None,
         migrations: str | os.PathLike[str] | None = None,
+        templates: str | os.PathLike[str] | None = None,
+        static: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__()
         if not name.isidentifier():
@@ -61,6 +67,8 @@ class Component(Scaffold):
         self.prefix = normalise_prefix(prefix)
         self.models = models
         self.migrations = os.fspath(migrations) if migrations is not None else None
+        self.template_folder = os.fspath(templates) if templates is not None else None
+        self.static_folder = os.fspath(static) if static is not None else None
         self.routes: list[RouteDef] = []
         self.children: list[tuple[Component, str]] = []
         self._listeners: list[Callable[[RouteDef], None]] = []
