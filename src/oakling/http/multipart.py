@@ -10,14 +10,16 @@ move to disk above ``spool_max_size``.
 Errors are :class:`~oakling.exceptions.HTTPError` subclasses whose message
 tells the client what was wrong and the operator which setting to raise:
 ``BadRequest`` (400) for a malformed body, ``PayloadTooLarge`` (413) for a
-limit, ``UnsupportedMediaType`` (415) for a body that is not a form. On any
-error every temporary file already created is closed.
+limit, ``UnsupportedMediaType`` (415) for a body that is not a form, and a 507
+``HTTPError`` when the disk fills up while an upload is spooled. On any error
+every temporary file already created is closed (and so deleted).
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import errno
 import re
 import shutil
 import tempfile
@@ -27,7 +29,7 @@ from urllib.parse import parse_qsl
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from oakling.exceptions import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from oakling.exceptions import BadRequest, HTTPError, PayloadTooLarge, UnsupportedMediaType
 from oakling.http.datastructures import Headers, MultiDict
 
 if TYPE_CHECKING:
@@ -51,6 +53,8 @@ _UNSAFE_FILENAME_CHARS: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u20
 _BAD_PERCENT_RE: Final = re.compile("%(?![0-9A-Fa-f]{2})")
 _FORM_SEGMENT_RE: Final = re.compile(rb"[^&]+")
 _AMPERSAND: Final = 0x26
+# A full disk (or quota) while spooling an upload: 507 Insufficient Storage.
+_NO_SPACE: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
 _MAX_PART_HEADERS: Final = 8  # python-multipart's default; browsers send two or three
 
 
@@ -195,6 +199,7 @@ class FormParser:
         Raises:
             BadRequest: The body is malformed.
             PayloadTooLarge: The body is over one of the limits.
+            HTTPError: 507, the disk is full while spooling an upload.
             RuntimeError: The parser was finished, closed or failed already.
         """
         self._impl.feed(chunk)
@@ -381,6 +386,15 @@ class _MultipartFormParser:
         except MultipartParseError as exc:
             self.close()
             raise self._parse_error(exc) from exc
+        except OSError as exc:
+            self.close()  # the files written so far are closed, hence deleted
+            if exc.errno in _NO_SPACE:
+                raise HTTPError(
+                    507,
+                    "The server has no room left to store this upload; nothing was kept. "
+                    "Try again later or send a smaller file",
+                ) from exc
+            raise
         except BaseException:
             self.close()
             raise
