@@ -53,6 +53,8 @@ from oakling.routing.router import Router
 from oakling.scaffold import RouteDef, Scaffold
 
 if TYPE_CHECKING:
+    from os import PathLike
+
     from oakling._types import ASGIApp, Message, Receive, Scope, Send, WSGIApp
     from oakling.wsgi import WSGIAdapter
 
@@ -180,6 +182,10 @@ class App(Scaffold):
         self, component: Component, prefix: str, namespace: str, chain: tuple[Component, ...]
     ) -> None:
         self.components.append(component)
+        if component.static_folder is not None:
+            from oakling.web.static import static_files
+
+            static_files(self).add_component(component)
 
         def add(route: RouteDef) -> None:
             self._add_endpoint(route, prefix, namespace, chain)
@@ -208,6 +214,21 @@ class App(Scaffold):
         self.mounts.append((prefix, app, is_asgi_app(app)))
         self.mounts.sort(key=lambda m: -len(m[0]))
         self._invalidate()
+
+    def static(self, url_path: str | None = None, folder: str | PathLike[str] = "static") -> None:
+        """Serve the files of ``folder`` at ``url_path`` (default ``settings.static_url``).
+
+        ``folder`` is relative to the app's module folder (``root_path``). Call it
+        again to add folders searched after the first ones (same ``url_path``).
+        Components' static folders are served under ``<url_path>/<component name>/``.
+        See ``oakling.web.static`` for what is refused, caching and ``collectstatic``.
+
+        Raises:
+            ConfigurationError: ``url_path`` differs from the one already in use.
+        """
+        from oakling.web.static import static_files
+
+        static_files(self, url_path).add_folder(self._folder(folder))
 
     def add_middleware(self, middleware: Callable[..., ASGIApp], **options: Any) -> None:
         """Wrap the app in an ASGI middleware; the last added is the outermost."""
