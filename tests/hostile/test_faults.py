@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import errno
 import tempfile
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import pytest
 from tests.conftest import ClientFactory
@@ -19,7 +19,7 @@ from oakling.http.multipart import UploadFile
 class FullDisk:
     """A spooled file whose writes fail with ENOSPC once it would go to disk."""
 
-    made: list[FullDisk] = []
+    made: ClassVar[list[FullDisk]] = []
 
     def __init__(self, max_size: int = 0, **_: Any) -> None:
         self.max_size = max_size
@@ -75,7 +75,8 @@ def test_full_disk_while_spooling_an_upload_is_507(
     assert response.status_code == 507
     assert "no room left to store this upload; nothing was kept" in response.json()["detail"]
     assert stored == []
-    assert full_disk and all(f.closed for f in full_disk)  # nothing half-written is kept
+    assert full_disk
+    assert all(f.closed for f in full_disk)  # nothing half-written is kept
 
 
 def test_a_small_upload_still_fits_in_memory(
