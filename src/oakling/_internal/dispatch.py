@@ -100,6 +100,7 @@ def default_error_response(request: Request, exc: BaseException, debug: bool) ->
             headers=exc.headers,
             errors=errors,
             request_id=rid,
+            request=request,
         )
     log_unhandled(request, exc)
     return error_response(
@@ -110,6 +111,7 @@ def default_error_response(request: Request, exc: BaseException, debug: bool) ->
         accept=accept,
         request_id=rid,
         exc=exc if debug else None,
+        request=request,
     )
 
 
