@@ -9,11 +9,11 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import select
+from tests.db.models import DbtAuthor, DbtBook
 
 from oakling import App
 from oakling.config import Settings
 from oakling.db import AsyncSession, Session
-from tests.db.models import DbtAuthor, DbtBook
 
 
 class AuthorIn(msgspec.Struct):

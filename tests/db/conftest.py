@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.db.apps import make_app
+from tests.db.models import METADATA
+from tests.services import mariadb_database, postgres_database
 
 from oakling import App
 from oakling.config import Settings
 from oakling.db import sync_url
 from oakling.testing import TestClient
-from tests.db.apps import make_app
-from tests.db.models import METADATA
-from tests.services import mariadb_database, postgres_database
 
 BACKENDS = ["sqlite", "postgresql", "mariadb"]
 
@@ -38,7 +38,9 @@ def _database(backend: str, tmp: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def server_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A throwaway database of one backend, with the test models' tables."""
     with _database(request.param, tmp_path_factory.mktemp(request.param)) as url:
         engine = sa.create_engine(sync_url(url))
@@ -86,7 +88,9 @@ def make_client(flavour: str) -> Iterator[Callable[..., TestClient]]:
 
 
 @pytest.fixture
-def client(make_client: Callable[..., TestClient], server_url: str, engine: sa.Engine) -> TestClient:
+def client(
+    make_client: Callable[..., TestClient], server_url: str, engine: sa.Engine
+) -> TestClient:
     return make_client(server_url)
 
 

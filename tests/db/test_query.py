@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-
-from oakling.testing import TestClient
 from tests.db.conftest import count
 from tests.db.models import DbtAuthor
+
+from oakling.testing import TestClient
 
 
 def _add(engine: sa.Engine, *names: str, born: dt.date | None = None) -> list[int]:

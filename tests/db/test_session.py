@@ -10,13 +10,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event, select
 from sqlalchemy.pool import Pool
+from tests.db.conftest import count
+from tests.db.models import METADATA, DbtAuthor
 
 from oakling import App
 from oakling.db import AsyncSession, Database, Session, async_session, databases, session
 from oakling.exceptions import ConfigurationError
 from oakling.testing import TestClient
-from tests.db.conftest import count
-from tests.db.models import METADATA, DbtAuthor
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_session_outside_requests_rolls_back_on_error(
     server_url: str, engine: sa.Engine, plain_app: Callable[..., App]
 ) -> None:
     app = plain_app(server_url)
-    with pytest.raises(RuntimeError), session(app) as db:
+    with pytest.raises(RuntimeError), session(app) as db:  # noqa: PT012
         db.add(DbtAuthor(name="Ada"))
         db.flush()
         raise RuntimeError
@@ -106,7 +106,7 @@ def test_async_session_outside_requests(
     async def main() -> str:
         async with async_session(app) as db:
             db.add(DbtAuthor(name="Ada"))
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError):  # noqa: PT012
             async with async_session(app) as db:
                 db.add(DbtAuthor(name="Bob"))
                 await db.flush()

@@ -122,6 +122,16 @@ def _mark_connect_failure(context: ExceptionContext) -> None:
         context.is_disconnect = True
 
 
+def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    # NOTE: asyncio drivers (asyncpg) let a refused or timed-out connect escape as a bare
+    # OSError/TimeoutError; make it the driver's OperationalError, so SQLAlchemy wraps it
+    # and handle_error sees it like every other backend's failed connect.
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, TimeoutError) as exc:
+        raise dialect.loaded_dbapi.OperationalError(f"{type(exc).__name__}: {exc}") from exc
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # NOTE: the stdlib driver opens transactions itself and breaks SAVEPOINT; let
     # SQLAlchemy emit BEGIN (see _sqlite_begin), and enforce foreign keys as servers do.
@@ -137,6 +147,7 @@ def _sqlite_begin(connection: Connection) -> None:
 
 def _instrument(engine: Engine) -> Engine:
     event.listen(engine, "handle_error", _mark_connect_failure)
+    event.listen(engine, "do_connect", _connect)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

@@ -66,7 +66,7 @@ def _columns(text: str) -> tuple[str, ...]:
     return tuple(part.strip().strip('`"') for part in text.split(",") if part.strip())
 
 
-def describe_integrity_error(exc: IntegrityError) -> Violation:
+def describe_integrity_error(exc: DBAPIError) -> Violation:
     """Read the kind, table, columns and constraint name from ``exc`` (every backend)."""
     orig: Any = exc.orig
     statement_table = None
@@ -75,6 +75,8 @@ def describe_integrity_error(exc: IntegrityError) -> Violation:
         statement_table = match["table"].split(".")[-1]
     found = _postgres(orig) or _mysql(orig, statement_table) or _sqlite(orig, statement_table)
     found = found or Violation("unknown", statement_table)
+    if found.kind == "referenced" and statement_table:  # servers name the referring table
+        found = Violation(found.kind, statement_table, (), found.constraint)
     if found.constraint and not found.columns:
         found = _from_constraint_name(found)
     return found
@@ -127,7 +129,7 @@ def _mysql(orig: Any, table: str | None) -> Violation | None:
             column = re.search(r"Field '(?P<col>[^']+)'", message)
         return Violation("not_null", table, (column["col"],) if column else ())
     if code in (3819, 4025):
-        name = re.search(r"constraint '(?:[^'.]*\.)?(?P<name>[^']+)'", message)
+        name = re.search(r"constraint [`'](?:[^'`.]*\.)?(?P<name>[^'`]+)[`']", message, re.I)
         return Violation("check", table, (), name["name"] if name else None)
     return Violation("unknown", table)
 
@@ -188,6 +190,14 @@ def violation_message(violation: Violation) -> str:
     return f"This {table} conflicts with the data already stored."
 
 
+_MYSQL_CHECK = frozenset({3819, 4025})  # MariaDB reports a failed CHECK as OperationalError
+
+
+def _mysql_code(exc: BaseException) -> int | None:
+    args: tuple[Any, ...] = getattr(getattr(exc, "orig", None), "args", ())
+    return args[0] if len(args) == 2 and isinstance(args[0], int) else None
+
+
 def _retry_after(exc: BaseException) -> int:
     value = getattr(exc, "oakling_retry_after", None)
     return value if isinstance(value, int) else _DEFAULT_RETRY_AFTER
@@ -199,15 +209,14 @@ def is_unavailable(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, DBAPIError):
         return False
-    if exc.connection_invalidated:
-        return True
-    args: tuple[Any, ...] = getattr(exc.orig, "args", ())
-    return bool(args) and isinstance(args[0], int) and args[0] in _MYSQL_UNAVAILABLE
+    return exc.connection_invalidated or _mysql_code(exc) in _MYSQL_UNAVAILABLE
 
 
 def translate(exc: BaseException) -> HTTPError | None:
     """The HTTP error ``exc`` (a SQLAlchemy error) means, or ``None`` (a 500)."""
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, DBAPIError) and (
+        isinstance(exc, IntegrityError) or _mysql_code(exc) in _MYSQL_CHECK
+    ):
         return Conflict(violation_message(describe_integrity_error(exc)))
     if is_unavailable(exc):
         orig = getattr(exc, "orig", None) or exc
