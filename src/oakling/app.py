@@ -56,6 +56,9 @@ if TYPE_CHECKING:
     from os import PathLike
 
     from oakling._types import ASGIApp, Message, Receive, Scope, Send, WSGIApp
+    from oakling.web.csrf import CSRFProtection
+    from oakling.web.security import SecurityHeaders
+    from oakling.web.sessions import SessionManager
     from oakling.wsgi import WSGIAdapter
 
 __all__ = ("App",)
@@ -112,6 +115,8 @@ class App(Scaffold):
             _answer_endpoint(_give_answer_async, Hooks()),
             _answer_endpoint(_give_answer, Hooks()),
         )
+        self._sessions: SessionManager | None = None
+        self._csrf: CSRFProtection | None = None
         self._configure()
         self.on_change(self._invalidate)
 
@@ -122,6 +127,37 @@ class App(Scaffold):
         # reached by LAN addresses and tunnels); `oakling check --deploy` flags the rest.
         self.hosts = HostValidator(("*",) if settings.debug else settings.allowed_hosts)
         self.proxies = ProxyResolver(settings.trusted_proxies) if settings.trusted_proxies else None
+        from oakling.web.security import SecurityHeaders
+
+        # NOTE: encoded once; the hot path only picks a tuple and appends it.
+        self._security = SecurityHeaders(settings)
+        self._view_security: dict[int, SecurityHeaders] = {}
+        self._https_redirect = settings.secure_ssl_redirect
+        marker = (settings.session_cookie_name + "=").encode("latin-1")
+        self._csrf_marker = marker if settings.csrf_enabled else None
+        self._preload_sessions = False
+
+    @property
+    def sessions(self) -> SessionManager:
+        """Loads and saves ``request.session`` (``oakling.web.sessions``); made on first use.
+
+        Set ``app.sessions.store`` to any ``SessionStore`` before serving to keep
+        sessions somewhere the ``session_backend`` setting does not offer.
+        """
+        if self._sessions is None:
+            from oakling.web.sessions import SessionManager
+
+            self._sessions = SessionManager(self.settings)
+        return self._sessions
+
+    @property
+    def csrf(self) -> CSRFProtection:
+        """The CSRF check (``oakling.web.csrf``); made on first use."""
+        if self._csrf is None:
+            from oakling.web.csrf import CSRFProtection
+
+            self._csrf = CSRFProtection(self.settings)
+        return self._csrf
 
     @property
     def debug(self) -> bool:
@@ -265,10 +301,28 @@ class App(Scaffold):
     # -- compile -------------------------------------------------------------------------
 
     def _build(self) -> ASGIApp:
+        from oakling.web.security import SecurityHeaders, overrides_of
+
+        settings = self.settings
+        # NOTE: a server-side session is fetched (awaited) before an async handler that
+        # may read it, so `request.session` never blocks the loop: not the fast path.
+        self._preload_sessions = server_side = settings.session_backend != "cookie" or (
+            self._sessions is not None and self._sessions.server_side
+        )
+        self._view_security = {}
         for endpoint in self.endpoints:
             endpoint.hooks = self._hooks_for(endpoint.components)
             endpoint.fast = _is_fast(endpoint)
             endpoint.fast_sync = _is_fast(endpoint, sync=True)
+            if getattr(endpoint.handler, "__oakling_csrf__", None) == "always" and (
+                settings.csrf_enabled
+            ):
+                endpoint.fast = endpoint.fast_sync = False
+            elif server_side and not endpoint.dependant.path_only:
+                endpoint.fast = False
+            overrides = overrides_of(endpoint.handler)
+            if overrides:
+                self._view_security[id(endpoint)] = SecurityHeaders(settings, overrides)
         self._router_endpoints = (
             _answer_endpoint(_give_answer_async, self._hooks_for(())),
             _answer_endpoint(_give_answer, self._hooks_for(())),
@@ -330,16 +384,31 @@ class App(Scaffold):
         # when something asks for it (parameters, hooks, errors).
         request: Request | None = None
         context = None
+        security = self._security
         try:
             if hosts_sent > 1:
                 # NOTE: RFC 9112 §3.2: several Host headers are a 400 (and a spoofing trick).
                 raise BadRequest("The request has several Host headers")
             route = self.resolve(scope, host)
+            if self._https_redirect and scope.get("scheme", "http") == "http":
+                route = self._to_https(scope, route)
         except HTTPError as exc:
             request = Request(scope, receive, limits=self.limits)
             response = await self._router_answer(request, exc)
         else:
-            if route.__class__ is Endpoint and route.fast:
+            if self._view_security:
+                security = self._view_security.get(id(route), security)
+            # NOTE: an unsafe method carrying the session cookie must pass the CSRF check:
+            # the slow path; everything else pays one method test.
+            if (
+                route.__class__ is Endpoint
+                and route.fast
+                and (
+                    scope["method"] in _SAFE_METHODS
+                    or self._csrf_marker is None
+                    or not _has_cookie(scope["headers"], self._csrf_marker)
+                )
+            ):
                 endpoint: Endpoint = route
                 try:
                     dependant = endpoint.dependant
@@ -364,20 +433,42 @@ class App(Scaffold):
             else:
                 request = Request(scope, receive, limits=self.limits)
                 if isinstance(route, Endpoint):
-                    response, context = await respond_async(
-                        route, request, self.run_sync, self.error_handlers, settings.debug
-                    )
+                    refusal = None
+                    if self._preload_sessions or scope["method"] not in _SAFE_METHODS:
+                        refusal = await self._guard_async(route, request)
+                    if refusal is None:
+                        response, context = await respond_async(
+                            route, request, self.run_sync, self.error_handlers, settings.debug
+                        )
+                    else:
+                        response = refusal
                 elif isinstance(route, Response | HTTPError):
                     response = await self._router_answer(request, route)
                 else:
                     await self._to_mount(route, scope, receive, send)
                     return
+        https = scope.get("scheme") == "https"
+        extra = (
+            security.for_scope(scope, https)
+            if security.templates
+            else (security.https if https else security.http)
+        )
+        if request is not None and request._session is not None:
+            response, extra = await self._save_session_async(request, response, extra)
         try:
             if response.__class__.__call__ is _SEND_WHOLE:
                 headers = response.raw_headers
+                names = security.names
+                for key, _value in headers:
+                    if key in names:
+                        # NOTE: a header the response sets itself wins over the default.
+                        extra = security.merge(headers, extra)
+                        break
+                # NOTE: a new list: the response object may be shared between requests.
                 if request_id is not None:
-                    # NOTE: a new list: the response object may be shared between requests.
-                    headers = [*headers, (b"x-request-id", request_id)]
+                    headers = [*headers, *extra, (b"x-request-id", request_id)]
+                elif extra:
+                    headers = [*headers, *extra]
                 await send(
                     {
                         "type": "http.response.start",
@@ -389,7 +480,9 @@ class App(Scaffold):
                 await send({"type": "http.response.body", "body": body})
             else:
                 if request_id is not None:
-                    send = _adding_header(send, (b"x-request-id", request_id))
+                    extra = (*extra, (b"x-request-id", request_id))
+                if extra:
+                    send = _adding_headers(send, extra, security)
                 await response(scope, receive, send)
         finally:
             try:
@@ -514,6 +607,46 @@ class App(Scaffold):
         call = functools.partial(fn, *args, **kwargs) if kwargs else functools.partial(fn, *args)
         return await loop.run_in_executor(executor, ctx.run, call)
 
+    # -- web: HTTPS redirect, CSRF, sessions --------------------------------------------
+
+    def _to_https(
+        self, scope: Scope, route: Endpoint | Response | HTTPError | tuple[str, Any, bool]
+    ) -> Endpoint | Response | HTTPError | tuple[str, Any, bool]:
+        from oakling.web.security import https_redirect
+
+        redirect = https_redirect(scope, self.settings.secure_redirect_exempt)
+        return route if redirect is None else redirect
+
+    async def _guard_async(self, endpoint: Endpoint, request: Request) -> Response | None:
+        """Load a server-side session and run the CSRF check; a refusal is the response."""
+        try:
+            if self._preload_sessions and request._session is None:
+                sessions = self.sessions
+                if sessions.sent_cookie(request):
+                    request._session = await sessions.aload(request)
+            if self._csrf_marker is not None and self.csrf.needed(request, endpoint.handler):
+                await self.csrf.check_async(request)
+        except Exception as exc:  # a refusal (403) or a store that is down (503)
+            return await handle_error_async(
+                endpoint, request, exc, self.error_handlers, self.settings.debug
+            )
+        return None
+
+    async def _save_session_async(
+        self, request: Request, response: Response, extra: tuple[tuple[bytes, bytes], ...]
+    ) -> tuple[Response, tuple[tuple[bytes, bytes], ...]]:
+        """Save a session that changed; return the response and the headers to add."""
+        session = request._session
+        assert session is not None
+        try:
+            added = await self.sessions.asave(request, session)
+        except Exception as exc:  # too big for a cookie (500, logged) or store down (503)
+            response = await handle_error_async(
+                None, request, exc, self.error_handlers, self.settings.debug
+            )
+            return response, extra
+        return response, (*extra, *added)
+
     # -- lifespan ------------------------------------------------------------------------
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -611,16 +744,29 @@ class App(Scaffold):
 
 
 _SEND_WHOLE = Response.__call__
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
-def _adding_header(send: Send, header: tuple[bytes, bytes]) -> Send:
-    # NOTE: the header goes on the message, never on the response: it may be shared.
+def _adding_headers(
+    send: Send, extra: tuple[tuple[bytes, bytes], ...], security: SecurityHeaders
+) -> Send:
+    # NOTE: the headers go on the message, never on the response: it may be shared.
     async def adding(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", ()), header]}
+            headers = list(message.get("headers", ()))
+            message = {**message, "headers": [*headers, *security.merge(headers, extra)]}
         await send(message)
 
     return adding
+
+
+def _has_cookie(headers: list[tuple[bytes, bytes]], marker: bytes) -> bool:
+    # NOTE: a cheap look for `name=` (a false hit only costs the slow path's exact check);
+    # a plain loop, faster than any() over a generator.
+    for key, value in headers:  # noqa: SIM110
+        if key == b"cookie" and marker in value:
+            return True
+    return False
 
 
 def _give_answer(request: Request) -> Response:

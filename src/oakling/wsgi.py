@@ -19,6 +19,7 @@ from urllib.parse import quote
 from oakling._internal.dispatch import (
     NO_DEPS,
     default_error_response,
+    handle_error_async,
     handle_error_sync,
     load_body_sync,
     log_unhandled,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from oakling._types import Message, Receive, Scope, Send, StartResponse, WSGIApp, WSGIEnviron
     from oakling.app import App
     from oakling.http.limits import Limits
+    from oakling.web.security import SecurityHeaders
 
 __all__ = ("WSGIAdapter", "call_asgi_from_wsgi", "call_wsgi_from_asgi", "is_asgi_app")
 
@@ -228,23 +230,46 @@ class WSGIAdapter:
         scope["oakling.request_id"] = request_id
         request = Request(scope, None, limits=app.limits, wsgi_input=environ.get("wsgi.input"))
         context: RequestContext | None = None
+        security = app._security
         try:
             route = _resolve(app, scope)
+            if app._https_redirect and scope["scheme"] == "http":
+                route = app._to_https(scope, route)
         except HTTPError as exc:
             response = self._router_answer(request, exc)
         else:
-            if route.__class__ is Endpoint and route.fast_sync:
+            if app._view_security:
+                security = app._view_security.get(id(route), security)
+            # NOTE: an unsafe method carrying the session cookie must pass the CSRF check.
+            unsafe = scope["method"] not in _SAFE_METHODS
+            if (
+                route.__class__ is Endpoint
+                and route.fast_sync
+                and (not unsafe or not _has_cookie(environ, app._csrf_marker))
+            ):
                 response = _call_fast_sync(app, route, request)
             elif isinstance(route, Endpoint):
-                response, context = self._respond(route, request)
+                refusal = self._guard(route, request) if unsafe else None
+                if refusal is None:
+                    response, context = self._respond(route, request)
+                else:
+                    response = refusal
             elif isinstance(route, Response | HTTPError):
                 response = self._router_answer(request, route)
             else:
                 return self._to_mount(route, environ, start_response)
+        https = scope["scheme"] == "https"
+        extra = security.wsgi_https if https else security.wsgi_http
+        if security.templates:
+            extra = _as_str(security.for_scope(scope, https))
+        if request._session is not None:
+            response, extra = self._save_session(request, response, extra)
         if request_id is not None:
+            extra = (*extra, ("x-request-id", request_id.decode()))
+        if extra:
             # NOTE: added to the list given to the server, not to the response object,
             # which may be shared between requests.
-            start_response = _adding_header(start_response, ("x-request-id", request_id.decode()))
+            start_response = _adding_headers(start_response, extra, security)
         body = response.to_wsgi(environ, start_response)
         if context is None and request._form is None and not settings.access_log:
             return body
@@ -260,6 +285,35 @@ class WSGIAdapter:
                     log_access(scope, response.status_code, started)
 
         return _on_close(body, finish, environ.get("wsgi.file_wrapper"))
+
+    def _guard(self, endpoint: Endpoint, request: Request) -> Response | None:
+        """Run the CSRF check; a refusal is the response."""
+        app = self.app
+        try:
+            if app._csrf_marker is not None and app.csrf.needed(request, endpoint.handler):
+                app.csrf.check_sync(request)
+        except Exception as exc:  # a refusal (403) or a bad body (400)
+            return self._error(endpoint, request, exc)
+        return None
+
+    def _save_session(
+        self, request: Request, response: Response, extra: tuple[tuple[str, str], ...]
+    ) -> tuple[Response, tuple[tuple[str, str], ...]]:
+        """Save a session that changed; return the response and the headers to add."""
+        session = request._session
+        assert session is not None
+        try:
+            added = self.app.sessions.save(request, session)
+        except Exception as exc:  # too big for a cookie (500, logged) or store down (503)
+            return self._error(None, request, exc), extra
+        return response, (*extra, *_as_str(tuple(added)))
+
+    def _error(self, endpoint: Endpoint | None, request: Request, exc: Exception) -> Response:
+        app = self.app
+        # NOTE: rare; on this thread's loop, so async error handlers work too.
+        return run_coroutine(
+            handle_error_async(endpoint, request, exc, app.error_handlers, app.debug)
+        )
 
     def _router_answer(self, request: Request, answer: Response | HTTPError) -> Response:
         app = self.app
@@ -318,12 +372,33 @@ def _wsgi_chain(
     return chain
 
 
-def _adding_header(start_response: StartResponse, header: tuple[str, str]) -> StartResponse:
+def _adding_headers(
+    start_response: StartResponse, extra: tuple[tuple[str, str], ...], security: SecurityHeaders
+) -> StartResponse:
     def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        headers.append(header)
+        names = security.names
+        for key, _value in headers:
+            if key.lower().encode("latin-1") in names:
+                # NOTE: a header the response sets itself wins over the default.
+                headers.extend(security.merge_wsgi(headers, extra))
+                break
+        else:
+            headers.extend(extra)
         return start_response(status, headers, exc_info)
 
     return start
+
+
+def _has_cookie(environ: WSGIEnviron, marker: bytes | None) -> bool:
+    cookie = environ.get("HTTP_COOKIE")
+    return marker is not None and cookie is not None and marker.decode("latin-1") in cookie
+
+
+def _as_str(headers: tuple[tuple[bytes, bytes], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers)
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def _call_fast_sync(app: App, endpoint: Endpoint, request: Request) -> Response:
