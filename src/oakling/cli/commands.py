@@ -15,6 +15,7 @@ from oakling.cli.checks import Issue, deploy_issues
 from oakling.cli.db import db
 from oakling.cli.project import new
 from oakling.cli.server import run, serve
+from oakling.cli.static import collectstatic
 from oakling.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -181,3 +182,4 @@ cli.add_command(run)
 cli.add_command(serve)
 cli.add_command(new)
 cli.add_command(db)
+cli.add_command(collectstatic)
