@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import inspect
 import re
-import sys
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
 from oakling._internal.convert import strip_optional
@@ -192,12 +191,19 @@ class _Builder:
 
     def _note(self, endpoint: Endpoint) -> OperationDoc:
         note = OperationDoc()
+        innermost = endpoint.components[-1] if endpoint.components else None
         for component in endpoint.components:
             component_note = doc_of(component)
             if component_note is not None:
-                if component_note.description and component_note.tags is None:
-                    self.tag_descriptions.setdefault(component.name, component_note.description)
-                note = note.merged(_inheritable(component_note))
+                if component_note.description:
+                    for tag in component_note.tags or (component.name,):
+                        self.tag_descriptions.setdefault(tag, component_note.description)
+                inherited = _inheritable(component_note)
+                if component is not innermost:
+                    # NOTE: an outer component's tags name its own routes; an included
+                    # component's routes keep their own (default: its name).
+                    inherited = replace(inherited, tags=None)
+                note = note.merged(inherited)
         view = _view_class(endpoint.handler)
         for target in (view, *_dependency_calls(endpoint.dependant)):
             found = doc_of(target) if target is not None else None
@@ -554,17 +560,17 @@ def _default_tags(endpoint: Endpoint) -> list[str]:
 
 
 def _view_class(handler: Any) -> type | None:
-    # NOTE: View handlers are made by oakling.views._bind: "Cls.verb" in the class's module.
-    qualname: str = getattr(handler, "__qualname__", "")
-    module = sys.modules.get(getattr(handler, "__module__", "") or "")
-    if module is None or "." not in qualname or "<locals>" in qualname:
-        return None
-    target: Any = module
-    for part in qualname.split(".")[:-1]:
-        target = getattr(target, part, None)
+    # NOTE: View handlers are closures made by oakling.views._bind over the class.
     from oakling.views import View
 
-    return target if isinstance(target, type) and issubclass(target, View) else None
+    for cell in getattr(handler, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if isinstance(value, type) and issubclass(value, View):
+            return value
+    return None
 
 
 def _docstring(handler: Any) -> tuple[str | None, str | None]:

@@ -23,13 +23,13 @@ from oakling.api.doc import doc
 from oakling.api.document import DocumentInfo, build_document
 from oakling.component import Component
 from oakling.exceptions import ConfigurationError, MissingDependency, NotFound
+from oakling.http.request import Request  # noqa: TC001 - read by handler injection
 from oakling.http.response import HTMLResponse, Response, json_encode
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from oakling.app import App
-    from oakling.http.request import Request
 
 __all__ = ("OpenAPI", "swagger_ui_dir")
 

@@ -80,6 +80,9 @@ class SchemaRegistry:
             return {}
         for name, sub in schema.pop("$defs", {}).items():
             self.components.setdefault(name, sub)
+        if is_pydantic(tp) and isinstance(tp, type):
+            # NOTE: a model is a named component, as msgspec's Structs are.
+            return self.add_component(tp.__name__, schema)
         return schema
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from oakling.cli._context import ScriptInfo, app_option, env_flag, pass_info
+from oakling.cli.api import openapi
 from oakling.cli.checks import Issue, deploy_issues
 from oakling.cli.db import db
 from oakling.cli.project import new
@@ -183,3 +184,4 @@ cli.add_command(serve)
 cli.add_command(new)
 cli.add_command(db)
 cli.add_command(collectstatic)
+cli.add_command(openapi)
