@@ -109,6 +109,11 @@ def granian(hostile_pool: Pool) -> Server:
     return hostile_pool.get("granian")
 
 
+@pytest.fixture(scope="session")
+def gunicorn(hostile_pool: Pool) -> Server:
+    return hostile_pool.get("gunicorn")
+
+
 # --- raw HTTP ----------------------------------------------------------------------------
 
 

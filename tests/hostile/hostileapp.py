@@ -95,6 +95,21 @@ def stored() -> dict[str, int]:
     return {"count": len(STORED)}
 
 
+@app.get("/_temp_files")
+def temp_files() -> dict[str, int]:
+    """How many files under the temp folder this worker holds open (spooled uploads)."""
+    folder = tempfile.gettempdir()
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(folder) and not target.startswith(str(ROOT)):
+            count += 1
+    return {"count": count}
+
+
 @app.post("/records", status=201)
 def create_record(record: Record) -> dict[str, bool]:
     STORED.append(record)
@@ -200,7 +215,7 @@ def stream_long() -> StreamingResponse:
     return StreamingResponse(chunks(), media_type="application/octet-stream")
 
 
-@app.websocket("/ws")
+@app.websocket("/ws/echo")
 async def websocket_echo(websocket: WebSocket) -> None:
     await websocket.accept()
     async for text in websocket.iter_text():
