@@ -273,6 +273,11 @@ def new_session(dbs: Databases, name: str = DEFAULT, request: Request | None = N
     """A fresh ``Session`` of database ``name`` (joined to a test transaction if bound)."""
     bound = dbs.bound.get(name)
     info = {"request": request} if request is not None else None
+    if bound is None and name in dbs.async_bound:
+        raise ConfigurationError(
+            "This test uses the 'async_db' fixture, which holds an async transaction; a "
+            "sync handler cannot join it. Use the 'db' fixture for sync handlers."
+        )
     if bound is not None:
         return Session(
             bind=bound,
@@ -289,6 +294,11 @@ def new_async_session(
     """A fresh ``AsyncSession`` of database ``name`` (call it with a running loop)."""
     bound = dbs.async_bound.get(name)
     info = {"request": request} if request is not None else None
+    if bound is None and name in dbs.bound:
+        raise ConfigurationError(
+            "This test uses the 'db' fixture, which holds a sync transaction; an async "
+            "handler cannot join it. Use the 'async_db' fixture with AsyncTestClient."
+        )
     if bound is not None:
         return AsyncSession(
             bind=bound,
