@@ -121,6 +121,7 @@ class ImageField(FileField):
         "format": "Upload an image in one of these formats: {formats}.",
         "max_pixels": "The image is too large ({width} x {height} pixels); "
         "the limit is {limit} pixels in all.",
+        "max_pixels_bomb": "The image is too large; the limit is {limit} pixels in all.",
     }
 
     def __init__(
@@ -155,6 +156,10 @@ class ImageField(FileField):
                     found, size = image.format or "", image.size
                     if size[0] * size[1] <= self.max_pixels:
                         image.verify()
+        except Image.DecompressionBombError:
+            # NOTE: Pillow refuses, before reading pixels, images over twice its own limit.
+            limit = f"{self.max_pixels:,}"
+            raise ValueError(self.messages["max_pixels_bomb"].format(limit=limit)) from None
         except Exception:  # Pillow raises many kinds for a bad file
             raise ValueError(self._unreadable_message(upload)) from None
         finally:

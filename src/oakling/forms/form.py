@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Self
 
@@ -21,6 +22,7 @@ from oakling.forms.fields import Field, FieldErrors
 from oakling.forms.render import Markup, tag
 from oakling.http.request import Request
 from oakling.params import Depends, File
+from oakling.params import Form as FormParam
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -32,8 +34,6 @@ __all__ = ("BoundField", "Form")
 
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _FORM_TYPES: Final = ("application/x-www-form-urlencoded", "multipart/form-data")
-_NO_FIELD: Final = "\x00oakling.forms"
-"""A form key no client sends: see ``_provider``."""
 
 
 class BoundField:
@@ -165,6 +165,11 @@ class Form:
                 # "errors" without hiding the form's own attributes.
                 delattr(cls, name)
         cls.fields = fields
+        cls._fields_changed()
+
+    @classmethod
+    def _fields_changed(cls) -> None:
+        """Rebuild what depends on :attr:`fields` (the injection provider)."""
         cls.__oakling_depends__ = Depends(_provider(cls))
 
     def __init__(
@@ -388,18 +393,30 @@ def _csrf_input(request: Request) -> Markup:
 
 
 def _provider(cls: type[Form]) -> Any:
-    """Build the dependency that injects ``cls`` into a handler parameter."""
+    """Build the dependency that injects ``cls`` into a handler parameter.
 
-    def provide(request: Request, _form: object | None = None) -> Form:
+    Its signature names each field as an optional form parameter (text, a list of
+    text, or a file), so that the runner reads the form body before it runs (under
+    ASGI too) and OpenAPI documents the fields; the form itself does the checking.
+    """
+    from oakling.http.multipart import UploadFile
+
+    def provide(request: Request, **fields: Any) -> Form:
         return cls.read_request(request)
 
-    # NOTE: the second parameter is read from the form (a key nobody sends, so always
-    # None): it only makes the runner read a form body before this sync provider runs,
-    # so that read_request() finds it parsed, under ASGI too.
-    provide.__annotations__ = {
-        "request": Request,
-        "_form": Annotated[object | None, File(alias=_NO_FIELD)],
-        "return": cls,
-    }
+    parameters = [inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY)]
+    annotations: dict[str, Any] = {"request": Request, "return": cls}
+    for index, (name, field) in enumerate(cls.fields.items()):
+        param = f"field_{index}"
+        if field.is_file:
+            kind: Any = Annotated[UploadFile | None, File(alias=name)]
+        elif isinstance(field.empty_value, list):
+            kind = Annotated[list[str] | None, FormParam(alias=name)]
+        else:
+            kind = Annotated[str | None, FormParam(alias=name)]
+        parameters.append(inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=None))
+        annotations[param] = kind
+    provide.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    provide.__annotations__ = annotations
     provide.__qualname__ = f"{cls.__qualname__}.from_request"
     return provide

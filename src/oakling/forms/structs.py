@@ -86,6 +86,7 @@ class StructForm(Form, Generic[S]):
         merged = {name: declared.get(name, field) for name, field in chosen.items()}
         merged.update({n: f for n, f in cls.fields.items() if n not in merged})
         cls.fields = merged
+        cls._fields_changed()
         info = mi.type_info(struct)
         assert isinstance(info, mi.StructType)
         cls._missing_required = tuple(
