@@ -147,7 +147,7 @@ class App(Scaffold):
         if self._sessions is None:
             from oakling.web.sessions import SessionManager
 
-            self._sessions = SessionManager(self.settings)
+            self._sessions = SessionManager(self.settings, app=self)
         return self._sessions
 
     @property

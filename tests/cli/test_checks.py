@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from oakling.cli.checks import Issue, deploy_issues
-from oakling.config import Settings
+from oakling.config import Settings as BaseSettings
 
 GOOD_KEY = "x9" * 13 + "abcdefghijklmnopqrstuvwxyz"
 
 
-def ids(settings: Settings) -> list[str]:
+def Settings(**values: Any) -> BaseSettings:  # noqa: N802 - stands in for the class
+    """Settings that are safe but for ``values`` (HTTPS redirect on, unlike the default)."""
+    values.setdefault("secure_ssl_redirect", True)
+    return BaseSettings(**values)
+
+
+def ids(settings: BaseSettings) -> list[str]:
     return [issue.id for issue in deploy_issues(settings)]
 
 
@@ -74,3 +82,51 @@ def test_every_issue_has_a_fix() -> None:
         "deploy.W007",
     ]
     assert all(isinstance(issue, Issue) and issue.fix for issue in issues)
+
+
+def test_empty_allowed_hosts_is_a_warning() -> None:
+    issues = deploy_issues(Settings(secret_key=GOOD_KEY, allowed_hosts=()))
+    assert [issue.id for issue in issues] == ["deploy.W005"]
+    assert "empty" in issues[0].message
+
+
+def test_default_settings_warn_about_plain_http() -> None:
+    settings = BaseSettings(secret_key=GOOD_KEY, allowed_hosts=("example.com",))
+    issues = deploy_issues(settings)
+    assert [issue.id for issue in issues] == ["security.W008"]
+    assert "OAKLING_SECURE_SSL_REDIRECT=1" in issues[0].fix
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"secure_hsts_seconds": 0}, "security.W004"),
+        ({"session_cookie_secure": False}, "security.W012"),
+        ({"session_cookie_httponly": False}, "security.W013"),
+        ({"session_cookie_samesite": "none"}, "security.W014"),
+        ({"csrf_enabled": False}, "security.W003"),
+        ({"csrf_trusted_origins": ("http://partner.example",)}, "security.W015"),
+        ({"secure_content_type_nosniff": False}, "security.W006"),
+        ({"x_frame_options": ""}, "security.W002"),
+        ({"secure_referrer_policy": ""}, "security.W022"),
+        ({"secure_cross_origin_opener_policy": ""}, "security.W024"),
+    ],
+)
+def test_each_unsafe_web_setting_is_one_warning(change: dict[str, Any], expected: str) -> None:
+    issues = deploy_issues(Settings(secret_key=GOOD_KEY, allowed_hosts=("a.b",), **change))
+    assert [issue.id for issue in issues] == [expected]
+    assert not issues[0].is_error
+    assert issues[0].message
+    assert issues[0].fix
+
+
+def test_secure_cookie_left_to_the_request_scheme_is_fine() -> None:
+    settings = Settings(secret_key=GOOD_KEY, allowed_hosts=("a.b",), session_cookie_secure=None)
+    assert ids(settings) == []
+
+
+def test_https_trusted_origins_are_fine() -> None:
+    settings = Settings(
+        secret_key=GOOD_KEY, allowed_hosts=("a.b",), csrf_trusted_origins=("https://*.a.b",)
+    )
+    assert ids(settings) == []

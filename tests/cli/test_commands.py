@@ -60,7 +60,8 @@ def test_check_fails_without_secret_key_outside_debug(invoke: Invoke) -> None:
 
 
 def test_check_deploy_lists_each_issue_with_id_and_fix(invoke: Invoke) -> None:
-    result = invoke("check", "--deploy", env={"OAKLING_DEBUG": "1", "OAKLING_ALLOWED_HOSTS": "*"})
+    env = {"OAKLING_DEBUG": "1", "OAKLING_ALLOWED_HOSTS": "*", "OAKLING_SECURE_SSL_REDIRECT": "1"}
+    result = invoke("check", "--deploy", env=env)
     assert result.exit_code == 1
     out = result.stdout
     assert "deploy.E001 (error): Debug mode is on" in out
@@ -86,10 +87,21 @@ def test_check_deploy_with_only_warnings_exits_0(invoke: Invoke) -> None:
 
 
 def test_check_deploy_clean_settings(invoke: Invoke, secret_key: str) -> None:
-    env = {"OAKLING_SECRET_KEY": secret_key, "OAKLING_ALLOWED_HOSTS": "example.com"}
+    env = {
+        "OAKLING_SECRET_KEY": secret_key,
+        "OAKLING_ALLOWED_HOSTS": "example.com",
+        "OAKLING_SECURE_SSL_REDIRECT": "1",
+    }
     result = invoke("check", "--deploy", env=env)
     assert result.exit_code == 0, result.output
     assert result.stdout == "No issues found.\n"
+
+
+def test_check_deploy_warns_about_plain_http_by_default(invoke: Invoke, secret_key: str) -> None:
+    env = {"OAKLING_SECRET_KEY": secret_key, "OAKLING_ALLOWED_HOSTS": "example.com"}
+    result = invoke("check", "--deploy", env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("security.W008 (warning): Plain HTTP requests")
 
 
 def test_shell_has_app_and_settings(invoke: Invoke) -> None:

@@ -2,6 +2,9 @@
 
 Each issue has an id (``deploy.E001`` is an error, ``deploy.W003`` a warning),
 a message saying what is wrong and a fix. Errors make ``oakling check`` exit 1.
+``deploy.*`` ids cover the core settings (debug, secret key, hosts, proxies);
+``security.*`` ids the web layer's (HTTPS, HSTS, cookies, CSRF, headers), numbered
+like Django's checks where one matches (``security.W004``: no HSTS).
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ def deploy_issues(settings: Settings) -> list[Issue]:
     issues.extend(_secret_key_issues(settings))
     issues.extend(_host_issues(settings))
     issues.extend(_proxy_issues(settings))
+    issues.extend(_https_issues(settings))
+    issues.extend(_cookie_issues(settings))
+    issues.extend(_header_issues(settings))
     return issues
 
 
@@ -114,6 +120,15 @@ def _host_issues(settings: Settings) -> list[Issue]:
                 "Set OAKLING_ALLOWED_HOSTS to your domain names, e.g. 'example.com,.example.org'.",
             )
         ]
+    if not hosts:
+        return [
+            Issue(
+                "deploy.W005",
+                "Allowed hosts is empty: every request will be answered with 400.",
+                "Set OAKLING_ALLOWED_HOSTS to the names the site is served under, e.g. "
+                "'example.com,www.example.com'.",
+            )
+        ]
     if hosts <= _LOCAL_HOSTS:
         return [
             Issue(
@@ -147,3 +162,119 @@ def _proxy_issues(settings: Settings) -> list[Issue]:
             "e.g. '10.0.0.0/8' or '127.0.0.1'.",
         )
     ]
+
+
+def _https_issues(settings: Settings) -> list[Issue]:
+    issues: list[Issue] = []
+    if not settings.secure_ssl_redirect:
+        issues.append(
+            Issue(
+                "security.W008",
+                "Plain HTTP requests are served as they are: pages, forms and cookies can "
+                "be read and changed on the way.",
+                "Set OAKLING_SECURE_SSL_REDIRECT=1 (and OAKLING_TRUSTED_PROXIES if TLS ends "
+                "at a proxy), unless the proxy already redirects to HTTPS.",
+            )
+        )
+    if settings.secure_hsts_seconds <= 0:
+        issues.append(
+            Issue(
+                "security.W004",
+                "HSTS is off (OAKLING_SECURE_HSTS_SECONDS=0): browsers may still try "
+                "http:// first, where an attacker can intercept them.",
+                "Set OAKLING_SECURE_HSTS_SECONDS to 31536000 (one year) once the whole "
+                "site works over HTTPS.",
+            )
+        )
+    return issues
+
+
+def _cookie_issues(settings: Settings) -> list[Issue]:
+    issues: list[Issue] = []
+    if settings.session_cookie_secure is False:
+        issues.append(
+            Issue(
+                "security.W012",
+                "The session cookie is sent over plain HTTP too "
+                "(OAKLING_SESSION_COOKIE_SECURE=0): anyone on the network can steal sessions.",
+                "Unset OAKLING_SESSION_COOKIE_SECURE (Secure on HTTPS) or set it to 1.",
+            )
+        )
+    if not settings.session_cookie_httponly:
+        issues.append(
+            Issue(
+                "security.W013",
+                "The session cookie is readable by JavaScript "
+                "(OAKLING_SESSION_COOKIE_HTTPONLY=0): one XSS bug leaks every session.",
+                "Set OAKLING_SESSION_COOKIE_HTTPONLY=1 (the default).",
+            )
+        )
+    if settings.session_cookie_samesite.lower() == "none":
+        issues.append(
+            Issue(
+                "security.W014",
+                "The session cookie is SameSite=None: other sites' requests carry it.",
+                "Set OAKLING_SESSION_COOKIE_SAMESITE=lax (the default) or strict.",
+            )
+        )
+    if not settings.csrf_enabled:
+        issues.append(
+            Issue(
+                "security.W003",
+                "CSRF protection is off (OAKLING_CSRF_ENABLED=0): any site can make a "
+                "logged-in visitor's browser post forms to this one.",
+                "Set OAKLING_CSRF_ENABLED=1 (the default); exempt single routes with "
+                "@oakling.web.csrf.exempt instead.",
+            )
+        )
+    wide = [o for o in settings.csrf_trusted_origins if o.strip().lower().startswith("http://")]
+    if wide:
+        issues.append(
+            Issue(
+                "security.W015",
+                f"CSRF trusted origins include plain-HTTP origins ({', '.join(wide)}): a "
+                "network attacker can post from them.",
+                "List only https:// origins in OAKLING_CSRF_TRUSTED_ORIGINS.",
+            )
+        )
+    return issues
+
+
+def _header_issues(settings: Settings) -> list[Issue]:
+    issues: list[Issue] = []
+    if not settings.secure_content_type_nosniff:
+        issues.append(
+            Issue(
+                "security.W006",
+                "X-Content-Type-Options: nosniff is off: browsers may run an upload "
+                "or a JSON response as a script.",
+                "Set OAKLING_SECURE_CONTENT_TYPE_NOSNIFF=1 (the default).",
+            )
+        )
+    if not settings.x_frame_options:
+        issues.append(
+            Issue(
+                "security.W002",
+                "X-Frame-Options is off: other sites can frame your pages (clickjacking).",
+                "Set OAKLING_X_FRAME_OPTIONS=DENY (the default), or SAMEORIGIN; allow "
+                "framing per route with @security_headers(x_frame_options=...).",
+            )
+        )
+    if not settings.secure_referrer_policy:
+        issues.append(
+            Issue(
+                "security.W022",
+                "No Referrer-Policy: full URLs (with their query strings) leak to other sites.",
+                "Set OAKLING_SECURE_REFERRER_POLICY=same-origin (the default).",
+            )
+        )
+    if not settings.secure_cross_origin_opener_policy:
+        issues.append(
+            Issue(
+                "security.W024",
+                "No Cross-Origin-Opener-Policy: pages opened by other sites keep a handle "
+                "on your window.",
+                "Set OAKLING_SECURE_CROSS_ORIGIN_OPENER_POLICY=same-origin (the default).",
+            )
+        )
+    return issues

@@ -9,7 +9,7 @@ cookie. ``Vary: Cookie`` is sent whenever the session was read.
   re-signed with the current key). Signed, not encrypted: the user can read it.
   Browsers drop cookies over 4093 bytes, so a bigger session is refused loudly.
 * ``redis``: the data in Redis under a random id, with a TTL; the cookie holds the id.
-* ``db``: the data in the ``oakling_session`` table (``oakling.web.db_sessions``).
+* ``db``: the data in the ``oakling_session`` table (``oakling.db.session_store``).
 
 A tampered, expired or unreadable cookie gives an empty session, never an error.
 A session store that is down gives a 503. Pick the backend with
@@ -271,9 +271,12 @@ class SessionManager:
         settings: The app's settings (cookie name and flags, age, backend, keys).
         store: A server-side store; default: from ``settings.session_backend``
             (``None`` for ``cookie``: the data goes in a signed cookie).
+        app: The app, for the ``db`` backend (it uses the app's database).
     """
 
-    def __init__(self, settings: Settings, store: SessionStore | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: SessionStore | None = None, *, app: Any = None
+    ) -> None:
         self.cookie_name = settings.session_cookie_name
         self.max_age = settings.session_cookie_age
         self.secure = settings.session_cookie_secure
@@ -283,7 +286,7 @@ class SessionManager:
             "httponly": settings.session_cookie_httponly,
             "samesite": settings.session_cookie_samesite,
         }
-        self.store = store if store is not None else _store_from(settings)
+        self.store = store if store is not None else _store_from(settings, app)
         secret = settings.secret_key
         if not secret:
             # NOTE: only reachable in debug or tests: app.check() refuses to serve without one.
@@ -416,7 +419,7 @@ class _Plan:
         self.key: str | None = None
 
 
-def _store_from(settings: Settings) -> SessionStore | None:
+def _store_from(settings: Settings, app: Any) -> SessionStore | None:
     backend = settings.session_backend
     if backend == "cookie":
         return None
@@ -427,9 +430,12 @@ def _store_from(settings: Settings) -> SessionStore | None:
             timeout=settings.session_store_timeout,
         )
     if backend == "db":
-        from oakling.web.db_sessions import DatabaseStore
+        if app is None:
+            raise ConfigurationError("The db session backend needs the app: use app.sessions")
+        # NOTE: the data layer sits above this one: imported by name, only when chosen.
+        from oakling.db.session_store import DatabaseSessionStore
 
-        return DatabaseStore(settings)
+        return DatabaseSessionStore(app)
     raise ConfigurationError(
         f"OAKLING_SESSION_BACKEND: unknown session backend {backend!r}; "
         "use 'cookie', 'redis' or 'db'"
