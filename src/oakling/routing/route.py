@@ -69,7 +69,7 @@ class PathPattern:
             pos = match.end()
         self._literal(path[pos:], regex_parts, key_parts)
         self.regex_source = "".join(regex_parts)
-        self.regex = re.compile(f"^{self.regex_source}$")
+        self.regex = re.compile(rf"^{self.regex_source}\Z")  # \Z: "$" allows a final "\n"
         # NOTE: two patterns with the same key match the same paths: a conflict.
         self.key = "".join(key_parts)
 

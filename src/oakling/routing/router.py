@@ -132,7 +132,9 @@ class Router(Generic[E]):
             self._group_entry[index] = (entry, _extractor(entry.pattern, index))
             parts.append(f"({entry.pattern.regex_source})")
             index += 1 + len(entry.pattern.param_names)
-        self._regex = re.compile("^(?:" + "|".join(parts) + ")$") if parts else re.compile("(?!)")
+        # NOTE: \Z, not $: "$" also matches before a final newline, so /items/5%0A
+        # would be served as /items/5.
+        self._regex = re.compile("^(?:" + "|".join(parts) + r")\Z") if parts else re.compile("(?!)")
         return self._regex
 
     def find(self, method: str, path: str) -> tuple[E, dict[str, Any] | None] | None:
