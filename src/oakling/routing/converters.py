@@ -72,7 +72,16 @@ class FloatConverter(Converter):
         number = float(value)
         if number < 0 or not math.isfinite(number):
             raise ValueError(f"expected a finite non-negative number, got {value!r}")
-        return repr(number) if not number.is_integer() else str(int(number))
+        if number.is_integer():
+            return str(int(number))
+        text = repr(number)
+        if "e" in text:
+            # NOTE: repr() writes 1e-07 for small numbers, which the regex (digits, an
+            # optional fraction) does not match; write the same digits out in full.
+            from decimal import Decimal
+
+            text = format(Decimal(text), "f")
+        return text
 
 
 class UUIDConverter(Converter):
@@ -105,7 +114,7 @@ class SlugConverter(Converter):
 class PathConverter(Converter):
     """The rest of the path, slashes included."""
 
-    regex = ".+"
+    regex = "(?s:.+)"  # NOTE: a newline (%0A) in the path is part of it too
 
     def to_url(self, value: Any) -> str:
         """Percent-encode but keep slashes."""
