@@ -148,6 +148,7 @@ class App(Scaffold):
             from oakling.web.sessions import SessionManager
 
             self._sessions = SessionManager(self.settings, app=self)
+            self.on_shutdown(self._sessions.aclose)
         return self._sessions
 
     @property

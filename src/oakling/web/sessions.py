@@ -197,6 +197,17 @@ class RedisStore:
             self._async = (loop, client)
         return self._async[1]
 
+    async def aclose(self) -> None:
+        """Close the connections (at app shutdown)."""
+        self._client.close()
+        if self._async is not None:
+            import asyncio
+
+            loop, client = self._async
+            self._async = None
+            if loop is asyncio.get_running_loop():
+                await client.aclose()
+
     def _down(self, exc: BaseException) -> ServiceUnavailable:
         logger.error("The session store (Redis at %s) failed: %s", _safe_url(self.url), exc)
         return ServiceUnavailable("The session store is not available; try again shortly")
@@ -297,6 +308,12 @@ class SessionManager:
             secret = secrets.token_urlsafe(50)
         self.signer = Signer(secret, settings.secret_key_fallbacks, purpose="oakling.sessions")
         self._marker = (self.cookie_name + "=").encode("latin-1")
+
+    async def aclose(self) -> None:
+        """Close the store's connections, if it has any (the app calls it at shutdown)."""
+        close = getattr(self.store, "aclose", None)
+        if close is not None:
+            await close()
 
     @property
     def server_side(self) -> bool:
