@@ -176,14 +176,14 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def wrk(port: int, path: str, seconds: float, connections: int = CONNECTIONS) -> Load:
+def wrk(port: int, path: str, seconds: int, connections: int = CONNECTIONS) -> Load:
     """Load ``path`` for ``seconds`` with wrk (one thread, pinned to LOAD_CPU).
 
     Raises:
         RuntimeError: wrk failed or printed no rate.
     """
     argv = [
-        "taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s",
+        "taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s",
         "--latency", "--timeout", "8s", f"http://127.0.0.1:{port}{path}",
     ]  # fmt: skip
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)

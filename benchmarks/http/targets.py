@@ -52,6 +52,7 @@ ASGI = [
 WSGI = [
     *_wsgi("bare-wsgi", "peers.bare_wsgi_app:app", None),
     *_wsgi("oakling-wsgi", "apps.oakling_wsgi_app:wsgi", "oakling"),
+    *_wsgi("oakling-orm-wsgi", "apps.oakling_orm_wsgi_app:wsgi", "oakling"),
     *_wsgi("flask", "peers.flask_app:app", "flask"),
     *_wsgi("falcon-wsgi", "peers.falcon_wsgi_app:app", "falcon"),
     *_wsgi("django", "peers.django_app:app", "django"),
