@@ -626,7 +626,7 @@ class App(Scaffold):
                 if sessions.sent_cookie(request):
                     request._session = await sessions.aload(request)
             if self._csrf_marker is not None and self.csrf.needed(request, endpoint.handler):
-                await self.csrf.check_async(request)
+                await self.csrf.check_async(request, keep_body=endpoint.reads_body_for_request)
         except Exception as exc:  # a refusal (403) or a store that is down (503)
             return await handle_error_async(
                 endpoint, request, exc, self.error_handlers, self.settings.debug

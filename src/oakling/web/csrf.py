@@ -295,8 +295,13 @@ class CSRFProtection:
         if problem is not None:
             raise CSRFError(problem)
 
-    async def check_async(self, request: Request) -> None:
+    async def check_async(self, request: Request, *, keep_body: bool = False) -> None:
         """Check ``request``, reading its form if needed.
+
+        Args:
+            request: The request.
+            keep_body: Buffer a multipart body before parsing it, so that a sync
+                handler can still read it (urlencoded bodies always are).
 
         Raises:
             CSRFError: The check failed.
@@ -305,7 +310,7 @@ class CSRFProtection:
         if problem is None:
             token = self._sent_token(request)
             if token is None and request.content_type in _FORM_TYPES:
-                if request.content_type == _URLENCODED:
+                if keep_body or request.content_type == _URLENCODED:
                     await request.preload()
                 token = _field(await request.form())
             problem = _token_problem(request, token)
