@@ -187,6 +187,17 @@ def test_struct_form_rejects_unknown_field_names() -> None:
             pass
 
 
+def test_aware_datetimes_for_a_struct_that_wants_them() -> None:
+    class Meeting(msgspec.Struct):
+        at: Annotated[dt.datetime, msgspec.Meta(tz=True)]
+        local: dt.datetime | None = None
+
+    form = form_for(Meeting)({"at": "2024-05-01T09:30", "local": "2024-05-01T09:30"})
+    assert form.is_valid(), form.errors
+    assert form.struct.at == dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC)
+    assert form.struct.local == dt.datetime(2024, 5, 1, 9, 30)
+
+
 def test_hidden_widget_and_optional_string() -> None:
     class Item(msgspec.Struct):
         next_url: Annotated[str, msgspec.Meta(extra={"widget": "hidden"})] = "/"

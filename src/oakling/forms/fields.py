@@ -448,29 +448,53 @@ class DateField(Field):
 
 
 class DateTimeField(DateField):
-    """A date and time (``<input type="datetime-local">``), naive unless an offset is sent."""
+    """A date and time (``<input type="datetime-local">``).
+
+    Browsers send local times without an offset. Without ``timezone`` the value is
+    naive and a value sent with an offset is refused; with ``timezone`` a naive
+    value is read in that zone and one with an offset is converted to it.
+
+    Args:
+        timezone: The zone of the values (e.g. ``datetime.UTC`` or a ``ZoneInfo``).
+        **options: The options of :class:`DateField`.
+    """
 
     input_type: ClassVar[str] = "datetime-local"
     default_messages: ClassVar[Mapping[str, str]] = {
         **Field.default_messages,
         "invalid": "Enter a valid date and time as YYYY-MM-DDTHH:MM.",
+        "offset": "Enter the date and time without a time zone offset.",
     }
 
+    def __init__(self, *, timezone: dt.tzinfo | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.timezone = timezone
+
     def to_python(self, raw: Any) -> Any:
-        """Return a ``datetime.datetime``."""
+        """Return a ``datetime.datetime``, naive or in ``timezone``."""
         text = Field.to_python(self, raw).strip()
         if not _DATETIME_RE.fullmatch(text):
             raise ValueError(self.messages["invalid"])
         try:
-            return dt.datetime.fromisoformat(text)
+            value = dt.datetime.fromisoformat(text)
         except ValueError:
             raise ValueError(self.messages["invalid"]) from None
+        if self.timezone is None:
+            if value.tzinfo is not None:
+                raise ValueError(self.messages["offset"])
+            return value
+        if value.tzinfo is None:
+            return value.replace(tzinfo=self.timezone)
+        return value.astimezone(self.timezone)
 
     def format_value(self, value: Any) -> str:
         """``YYYY-MM-DDTHH:MM[:SS]``, what the datetime-local input reads."""
         if isinstance(value, dt.datetime):
-            spec = "seconds" if value.second else "minutes"
-            return value.replace(tzinfo=None).isoformat(timespec=spec)
+            moment: dt.datetime = value
+            if self.timezone is not None and moment.tzinfo is not None:
+                moment = moment.astimezone(self.timezone)
+            spec = "seconds" if moment.second else "minutes"
+            return moment.replace(tzinfo=None).isoformat(timespec=spec)
         return super().format_value(value)
 
 

@@ -14,6 +14,7 @@ describe.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import types
 import typing
@@ -240,7 +241,8 @@ def field_for(spec: mi.Field, annotation: Any = Any) -> Field:  # noqa: C901
             le = tp.lt - 1 if tp.lt is not None and le is None else le
         field = number(min_value=ge, max_value=le, **options)
     elif isinstance(tp, mi.DateTimeType):
-        field = DateTimeField(**options)
+        # NOTE: a Struct that wants aware datetimes (Meta(tz=True)) gets UTC ones.
+        field = DateTimeField(timezone=dt.UTC if tp.tz else None, **options)
     elif isinstance(tp, mi.DateType):
         field = DateField(**options)
     elif isinstance(tp, (mi.LiteralType, mi.EnumType)):
