@@ -241,12 +241,10 @@ class StaticFiles:
                 # the others are looked at again by FileResponse (one stat per request).
                 immutable = hit.cache_control == IMMUTABLE
                 cache[path] = hit if immutable else hit._replace(stat=None)
-        return FileResponse(
-            hit.path,
-            headers={"cache-control": hit.cache_control},
-            media_type=hit.media_type,
-            stat_result=hit.stat,
-        )
+        response = FileResponse(hit.path, media_type=hit.media_type, stat_result=hit.stat)
+        # NOTE: appended raw: a headers mapping costs a MutableHeaders per request.
+        response.raw_headers.append((b"cache-control", hit.cache_control.encode("latin-1")))
+        return response
 
     def find(self, path: str) -> _Hit | None:
         """Resolve a request path to a regular file inside one of the folders, safely."""
