@@ -10,7 +10,7 @@ from click.testing import Result
 
 Invoke = Callable[..., Result]
 
-COMMANDS = ["check", "new", "routes", "run", "serve", "shell"]
+COMMANDS = ["check", "new", "openapi", "routes", "run", "serve", "shell"]
 
 
 def test_routes_lists_methods_path_name_handler_sorted_by_path(invoke: Invoke) -> None:

@@ -139,7 +139,7 @@ class _Builder:
             if "operationId" not in operation:
                 unique = names.count(name) == 1
                 operation["operationId"] = name if unique else f"{name}_{method}"
-            paths.setdefault(path, {})[method] = operation
+            paths.setdefault(path, {})[method] = _ordered(operation)
         self.registry.finish()
         return self._document(paths)
 
@@ -619,6 +619,15 @@ def _descriptions(dependant: Dependant) -> dict[str, str]:
                 if isinstance(extra, _Source) and extra.description:
                     found[name] = extra.description
     return found
+
+
+_ORDER = ("tags", "summary", "description", "operationId", "deprecated", "security")
+
+
+def _ordered(operation: dict[str, Any]) -> dict[str, Any]:
+    # NOTE: the usual reading order (and a stable one, for diffs of a checked-in document).
+    first = {key: operation[key] for key in _ORDER if key in operation}
+    return {**first, **{k: v for k, v in operation.items() if k not in first}}
 
 
 def _examples(named: Mapping[str, Any]) -> dict[str, Any]:
