@@ -380,3 +380,14 @@ def test_oakling_web_and_html_errors_without_templates_do_not_import_jinja(
         "print(r.status_code, 'jinja2' in sys.modules)\n"
     )
     assert _run(code, tmp_path) == "404 False"
+
+
+def test_oakling_web_exports_are_sorted_documented_and_lazy() -> None:
+    import oakling.web
+
+    names = list(oakling.web.__all__)
+    assert names == sorted(names, key=lambda n: (0 if n[0].isupper() else 1, n))
+    for name in names:
+        assert getattr(oakling.web, name).__doc__, name
+    with pytest.raises(AttributeError):
+        oakling.web.nothing_here  # noqa: B018
