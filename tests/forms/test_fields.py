@@ -173,7 +173,7 @@ def test_attrs_labels_and_widgets_are_escaped() -> None:
 def test_textarea_keeps_a_leading_newline_and_hidden_has_no_label() -> None:
     form = _form(body=TextAreaField(strip=False), next=HiddenField())({"body": "\nx", "next": "/"})
     assert '<textarea name="body" id="id_body" required>\n\nx</textarea>' in str(form["body"])
-    assert str(form["next"]) == '<input type="hidden" name="next" id="id_next" value="/" required>'
+    assert str(form["next"]) == '<input type="hidden" name="next" id="id_next" value="/">'
     assert form.data == {"body": "\nx", "next": "/"}
 
 

@@ -361,8 +361,17 @@ def test_subclass_inherits_and_extends_fields() -> None:
     class Child(Base):
         b = TextField()
 
+    class Mixin:
+        c = TextField(label="From a mixin")
+
+    class Mixed(Mixin, Child):
+        a = IntegerField()  # replaces the inherited one, in its place
+
     assert list(Child.fields) == ["a", "b"]
     assert list(Base.fields) == ["a"]
+    assert list(Mixed.fields) == ["a", "b", "c"]
+    assert type(Mixed.fields["a"]) is IntegerField
+    assert Mixed.fields["c"].label == "From a mixin"
 
 
 def test_jinja2_prints_forms_and_fields_unescaped_once() -> None:

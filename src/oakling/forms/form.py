@@ -90,7 +90,8 @@ class BoundField:
 
     def common_attrs(self) -> dict[str, AttrValue]:
         """The attributes every input of this field has, beyond name, id and value."""
-        attrs: dict[str, AttrValue] = {"required": self.field.required}
+        # NOTE: browsers ignore (and validators flag) required on a hidden input.
+        attrs: dict[str, AttrValue] = {"required": self.field.required and not self.field.is_hidden}
         attrs.update(self.field.html_attrs())
         attrs.update(self.aria_attrs())
         attrs.update(self.field.attrs)
@@ -156,7 +157,10 @@ class Form:
         super().__init_subclass__(**kwargs)
         fields: dict[str, Field] = {}
         for base in reversed(cls.__mro__[1:]):
-            fields.update(getattr(base, "fields", {}))
+            if issubclass(base, Form):
+                fields.update(base.fields)
+            else:  # a mixin of fields that is not a form itself
+                fields.update({n: v for n, v in vars(base).items() if isinstance(v, Field)})
         for name, value in list(vars(cls).items()):
             if isinstance(value, Field):
                 value.name = value.name or name
