@@ -174,7 +174,9 @@ def plan_file_response(
 
 
 _UNSATISFIABLE: Final = (-1, -1)
-_RANGE_SPEC = re.compile(r"([0-9]*)[ \t]*-[ \t]*([0-9]*)")
+# NOTE: at most 18 digits (under 1 EiB): a longer number is ignored as malformed, and
+# int() of thousands of digits would raise ValueError (and cost quadratic time).
+_RANGE_SPEC = re.compile(r"([0-9]{0,18})[ \t]*-[ \t]*([0-9]{0,18})")
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
