@@ -441,3 +441,25 @@ def test_the_file_route_serves_its_file(server: Server) -> None:
     response = server.client.get("/files/hello.txt")
     assert response.status_code == 200
     assert response.text == "hello, file\n"
+
+
+RANGES = {
+    "5000-digit end": ("bytes=0-" + "9" * 5000, 200, b"hello, file\n"),
+    "5000-digit start": ("bytes=" + "9" * 5000 + "-", 200, b"hello, file\n"),
+    "suffix": ("bytes=-5", 206, b"file\n"),
+    "past the end": ("bytes=100-", 416, b""),
+    "reversed": ("bytes=5-1", 200, b"hello, file\n"),
+    "other unit": ("items=0-1", 200, b"hello, file\n"),
+    "many ranges": (",".join(["bytes=0-0"] + ["1-1"] * 500), 200, b"hello, file\n"),
+    "garbage": ("bytes=a-b", 200, b"hello, file\n"),
+}
+
+
+@pytest.mark.parametrize("name", list(RANGES))
+def test_hostile_range_header(server: Server, name: str) -> None:
+    header, status, body = RANGES[name]
+    reply = raw(server, request_bytes(target="/files/hello.txt", headers=[("Range", header)]))
+    assert reply is not None
+    assert reply.status == status, reply.text
+    assert reply.body == body
+    still_serves(server)
