@@ -401,3 +401,15 @@ def test_add_error_to_an_unknown_field_is_a_key_error() -> None:
     assert form.non_field_errors == ["whole form"]
     assert not form.is_valid()
     assert repr(form) == "<One invalid>"
+
+
+def test_the_rendered_csrf_field_is_what_the_csrf_check_accepts(
+    make_client: ClientFactory,
+) -> None:
+    client = make_client(_app())
+    client.get("/signup")  # the session cookie now exists
+    forged = client.post("/signup", data=VALID)
+    assert forged.status_code == 403
+    assert stored == []
+    assert submit(client, "/signup", VALID).status_code == 200
+    assert len(stored) == 1
