@@ -57,3 +57,15 @@ def test_file_response_with_nul_in_path_is_404(tmp_path: object) -> None:
     )
     assert statuses == ["404 Not Found"]
     assert b"".join(body) == b"Not Found"
+
+
+@pytest.mark.parametrize(("length", "status"), [("9" * 5000, 413), ("\u0661", 400), ("12abc", 400)])
+def test_content_length_that_servers_usually_refuse(length: str, status: int) -> None:
+    import asyncio
+
+    from oakling.exceptions import HTTPError
+
+    request = Request({"type": "http", "headers": [(b"content-length", length.encode())]}, None)
+    with pytest.raises(HTTPError) as info:
+        asyncio.run(request.body())
+    assert info.value.status_code == status
