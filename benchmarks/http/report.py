@@ -20,11 +20,13 @@ Results = dict[str, dict[str, Any]]
 """By target key: {"name", "server", "tests": {test: {"rps", "p99_ms", ...} | {"error"}}}."""
 
 
-def _cell(test: dict[str, Any] | None) -> str:
-    if not test:
+def _cell(test: dict[str, Any] | None, metric: str = "rps") -> str:
+    if not test or (metric not in test and "error" not in test):
         return "-"
     if "error" in test:
         return "fail"
+    if metric == "cpu_us":
+        return f"{test['cpu_us']:,.0f}"
     errors = " ⚠" if test.get("errors") else ""
     return f"{test['rps']:,.0f} ({test['p99_ms']:.1f}){errors}"
 
@@ -33,8 +35,9 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def table(results: Results, server: str) -> str:
-    """Requests/s (p99 latency in ms) per test for every target run under ``server``."""
+def table(results: Results, server: str, metric: str = "rps") -> str:
+    """Per test, for every target run under ``server``: requests/s (p99 latency in ms),
+    or with ``metric="cpu_us"`` the server's CPU µs per request."""
     lines = [
         _row(["app", *TESTS]),
         _row(["---", *["---:"] * len(TESTS)]),
@@ -43,15 +46,15 @@ def table(results: Results, server: str) -> str:
         if result["server"] != server:
             continue
         name = f"**{result['name']}**" if result["name"].startswith("oakling") else result["name"]
-        lines.append(_row([name, *[_cell(result["tests"].get(t)) for t in TESTS]]))
+        lines.append(_row([name, *[_cell(result["tests"].get(t), metric) for t in TESTS]]))
     return "\n".join(lines)
 
 
-def _rps(result: dict[str, Any] | None, test: str) -> float | None:
+def _rps(result: dict[str, Any] | None, test: str, metric: str = "rps") -> float | None:
     if result is None:
         return None
     cell = result["tests"].get(test)
-    return cell["rps"] if cell and "rps" in cell else None
+    return cell[metric] if cell and metric in cell else None
 
 
 def ratios(results: Results, oakling_key: str) -> str:
@@ -62,14 +65,19 @@ def ratios(results: Results, oakling_key: str) -> str:
     server = mine["server"]
     peers = [r for r in results.values() if r["server"] == server and r.get("peer")]
     bare = next((r for r in results.values() if r["server"] == server and r.get("ceiling")), None)
-    lines = [_row(["test", "oakling ÷ best peer", "oakling ÷ bare"]), _row(["---", "---:", "---:"])]
+    lines = [
+        _row(["test", "req/s ÷ best peer", "req/s ÷ bare", "bare's CPU/req ÷ oakling's"]),
+        _row(["---", "---:", "---:", "---:"]),
+    ]
     for test in TESTS:
         own = _rps(mine, test)
         best = max(((_rps(p, test) or 0.0, p["name"]) for p in peers), default=(0.0, ""))
         ceiling = _rps(bare, test)
         vs_peer = f"{own / best[0]:.2f}x ({best[1]})" if own and best[0] else "-"
         vs_bare = f"{own / ceiling:.0%}" if own and ceiling else "-"
-        lines.append(_row([test, vs_peer, vs_bare]))
+        own_cpu, bare_cpu = _rps(mine, test, "cpu_us"), _rps(bare, test, "cpu_us")
+        cpu = f"{bare_cpu / own_cpu:.0%}" if own_cpu and bare_cpu else "-"
+        lines.append(_row([test, vs_peer, vs_bare, cpu]))
     return "\n".join(lines)
 
 

@@ -92,30 +92,39 @@ def run_round(
                 cell = cells.setdefault(test, {"samples": []})
                 # NOTE: the first round warms each test up; later ones start on a fresh
                 # server but with the pools already open, and only the best round counts.
-                sample = _time(server.port, test, args, warm=not cell["samples"])
+                sample = _time(server, test, args, warm=not cell["samples"])
                 if "error" in sample:
                     cells[test] = sample
                     continue
                 cell["samples"].append(sample)
                 best = max(cell["samples"], key=lambda s: s["rps"])
                 cell.update(rps=best["rps"], p99_ms=best["p99_ms"], errors=best["errors"])
+                cell["cpu_us"] = min(s["cpu_us"] for s in cell["samples"])
     except RuntimeError as exc:
         result["error"] = str(exc)
         print(f"  FAILED: {str(exc)[:500]}", flush=True)
 
 
-def _time(port: int, test: str, args: argparse.Namespace, *, warm: bool) -> dict[str, Any]:
+def _time(
+    server: servers.Server, test: str, args: argparse.Namespace, *, warm: bool
+) -> dict[str, Any]:
     path = PATHS[test]
     try:
         if warm:
-            servers.wrk(port, path, args.warmup)
-        load = servers.wrk(port, path, args.duration)
+            servers.wrk(server.port, path, args.warmup)
+        cpu = server.cpu_seconds()
+        load = servers.wrk(server.port, path, args.duration)
+        cpu_us = (server.cpu_seconds() - cpu) / max(load.requests, 1) * 1e6
     except (RuntimeError, OSError) as exc:
         print(f"  {test:10} wrk failed: {exc}", flush=True)
         return {"error": str(exc)}
     flag = f"  ({load.errors} errors)" if load.errors else ""
-    print(f"  {test:10} {load.rps:>10,.0f} req/s  p99 {load.p99_ms:7.2f} ms{flag}", flush=True)
-    return {"rps": load.rps, "p50_ms": load.p50_ms, "p99_ms": load.p99_ms,
+    print(
+        f"  {test:10} {load.rps:>10,.0f} req/s  p99 {load.p99_ms:7.2f} ms  "
+        f"{cpu_us:7.1f} µs CPU/req{flag}",
+        flush=True,
+    )
+    return {"rps": load.rps, "p50_ms": load.p50_ms, "p99_ms": load.p99_ms, "cpu_us": cpu_us,
             "requests": load.requests, "errors": load.errors}  # fmt: skip
 
 
@@ -151,6 +160,8 @@ def section(results: report.Results, args: argparse.Namespace, revision: str) ->
     for server, title in SERVER_TITLES.items():
         if any(r["server"] == server for r in results.values()):
             lines += [f"#### {title}", "", report.table(results, server), ""]
+            lines += ["Server CPU µs per request (lowest round):", ""]
+            lines += [report.table(results, server, "cpu_us"), ""]
     for key in results:
         if results[key]["name"].startswith("oakling"):
             lines += [f"`{key}` against the field (requests/s ratios):", ""]

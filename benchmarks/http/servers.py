@@ -88,6 +88,11 @@ class Server:
         except OSError:
             return ""
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system, all threads) the worker has used so far."""
+        fields = Path(f"/proc/{self.worker_pid()}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def worker_pid(self) -> int:
         """The pid serving requests (granian's worker or gunicorn's, a child of the master)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
