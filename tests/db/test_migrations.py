@@ -25,9 +25,12 @@ AUTHOR_V1 = """
         name: Mapped[str] = mapped_column(String(50))
 """
 
-AUTHOR_V2 = AUTHOR_V1 + """
+AUTHOR_V2 = (
+    AUTHOR_V1
+    + """
         born: Mapped[int | None] = mapped_column(index=True)
 """
+)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -141,7 +144,7 @@ def test_components_have_their_own_branches_applied_in_dependency_order(
     assert len(list((tmp_path / "shop" / "migrations").glob("*.py"))) == 1
     assert len(list((tmp_path / "migrations").glob("*.py"))) == 1
     shop_file = next((tmp_path / "shop" / "migrations").glob("*.py")).read_text()
-    assert f"depends_on: str | Sequence[str] | None = ('{people_rev}',)" in shop_file
+    assert f"depends_on: str | Sequence[str] | None = '{people_rev}'" in shop_file
     assert "branch_labels: str | Sequence[str] | None = ('shop',)" in shop_file
 
     out = ok(oakling(tmp_path, "db", "migrate", url=url))
@@ -163,11 +166,18 @@ def test_components_have_their_own_branches_applied_in_dependency_order(
 
     write(
         tmp_path,
-        {"people/models.py": COMPONENTS["people/models.py"] + "    email: Mapped[str | None]\n"},
+        {
+            "people/models.py": COMPONENTS["people/models.py"].rstrip()
+            + "\n            email: Mapped[str | None]\n"
+        },
     )
-    out = ok(oakling(tmp_path, "db", "makemigrations", "-m", "email", "--component", "shop", url=url))
+    out = ok(
+        oakling(tmp_path, "db", "makemigrations", "-m", "email", "--component", "shop", url=url)
+    )
     assert out == "No changes detected.\n"
-    out = ok(oakling(tmp_path, "db", "makemigrations", "-m", "email", "--component", "people", url=url))
+    out = ok(
+        oakling(tmp_path, "db", "makemigrations", "-m", "email", "--component", "people", url=url)
+    )
     assert out.startswith("Wrote people ")
     assert len(list((tmp_path / "people" / "migrations").glob("*.py"))) == 2
     history = ok(oakling(tmp_path, "db", "history", url=url)).splitlines()
@@ -238,9 +248,7 @@ def test_sqlite_rename_and_type_change_keep_the_data_both_ways(tmp_path: Path) -
     ok(oakling(tmp_path, "db", "migrate", url=url))
     out = ok(oakling(tmp_path, "db", "makemigrations", "-m", "score is a number", url=url))
     text = Path(out.split()[3]).read_text()
-    assert 'with op.batch_alter_table("author", schema=None) as batch_op:' in text.replace(
-        "'", '"'
-    )
+    assert 'with op.batch_alter_table("author", schema=None) as batch_op:' in text.replace("'", '"')
     assert "type_=sa.Integer()" in text
     ok(oakling(tmp_path, "db", "migrate", url=url))
     assert columns(url, "author") == {"id": "INTEGER", "full_name": "VARCHAR", "score": "INTEGER"}
@@ -291,5 +299,5 @@ def test_a_failing_migration_leaves_nothing_half_applied(tmp_path: Path, backend
         assert result.stderr.startswith("Error: The database refused a statement: ")
         assert "no_such_table" in result.stderr
         assert "Traceback" not in result.stderr
-        assert tables(url) == set()  # the first revision was rolled back too
+        assert tables(url) <= {"alembic_version"}  # the first revision was rolled back too
         assert ok(oakling(tmp_path, "db", "current", url=url)).startswith("No migration applied")

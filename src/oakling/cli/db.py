@@ -131,14 +131,13 @@ def makemigrations(
     if not scripts:
         click.echo("No changes detected.")
         return
-    for script in scripts:
-        label = sorted(script.branch_labels or ()) or ["app"]
-        click.echo(f"Wrote {label[0]} {script.revision}: {script.path}")
-        _warn_drops(script.path)
+    for revision in scripts:
+        click.echo(f"Wrote {revision.branch} {revision.id}: {revision.path}")
+        _warn_drops(revision.path)
 
 
-def _warn_drops(path: str) -> None:
-    text = Path(path).read_text(encoding="utf-8")
+def _warn_drops(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
     upgrade = text.partition("def upgrade")[2].partition("def downgrade")[0]
     if "drop_column" in upgrade and "add_column" in upgrade:
         click.secho(

@@ -33,6 +33,7 @@ from alembic.operations import ops
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy import create_engine, event
 from sqlalchemy.exc import DBAPIError
@@ -117,7 +118,6 @@ class _Run:
     migrations: Migrations
     output: TextIO | None = None
     on_step: Callable[[str], None] | None = None
-    process: Callable[..., None] | None = None
     connection: Connection | None = None
     context_opts: dict[str, Any] = field(default_factory=dict)
 
@@ -233,7 +233,7 @@ class Migrations:
 
     def make(
         self, message: str, *, component: str | None = None, empty: bool = False
-    ) -> list[Script]:
+    ) -> list[Revision]:
         """Write a revision per branch whose models differ from the database.
 
         Args:
@@ -243,7 +243,7 @@ class Migrations:
                 without comparing, e.g. for a data migration.
 
         Returns:
-            The new revision files, dependencies first; empty when nothing changed.
+            The new revisions, dependencies first; empty when nothing changed.
 
         Raises:
             MigrationError: The database is not at the latest revisions, or the
@@ -251,38 +251,68 @@ class Migrations:
         """
         only = self.project.branch(component) if component is not None else None
         if empty:
-            return self._make_empty(message, only or self.project.branch(APP_LABEL))
+            only = only or self.project.branch(APP_LABEL)
         wanted = [only] if only is not None else list(self.project.branches)
-        for branch in wanted:
-            branch.directory.mkdir(parents=True, exist_ok=True)
+        created = [b.directory for b in wanted if not b.directory.exists()]
+        for folder in created:
+            folder.mkdir(parents=True)
+        labels: dict[str, str] = {}
+        try:
+            with self._errors():
+                if empty and only is not None:
+                    made = self._make_empty(message, only)
+                    labels[made.revision] = only.label
+                    scripts: list[Script | None] = [made]
+                else:
+                    scripts = self._autogenerate(message, wanted, labels)
+        finally:
+            for folder in created:
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+        return [
+            Revision(
+                id=s.revision,
+                branch=labels.get(s.revision, APP_LABEL),
+                message=message,
+                down=_as_tuple(s.down_revision),
+                depends_on=_as_tuple(s.dependencies),
+                path=Path(s.path),
+                is_head=True,
+            )
+            for s in scripts
+            if s is not None
+        ]
+
+    def _autogenerate(
+        self, message: str, wanted: list[Branch], labels: dict[str, str]
+    ) -> list[Script | None]:
         script = self.script()
 
         def split(context: MigrationContext, rev: Any, directives: list[Any]) -> None:
-            found: list[ops.MigrationScript] = directives[0].upgrade_ops_list[0].ops
+            found: list[Any] = directives[0].upgrade_ops_list[0].ops
             directives[:] = self._split(script, message, found, wanted)
-
-        run = _Run(self, process=split)
-        with self._errors():
-            made = command.revision(
-                self.config(run), message, autogenerate=True, process_revision_directives=split
+            labels.update(
+                (d.rev_id, d.branch_label or d.head.partition("@")[0]) for d in directives
             )
-        scripts = made if isinstance(made, list) else [made]
-        return [s for s in scripts if s is not None]
 
-    def _make_empty(self, message: str, branch: Branch) -> list[Script]:
-        branch.directory.mkdir(parents=True, exist_ok=True)
+        made = command.revision(
+            self.config(), message, autogenerate=True, process_revision_directives=split
+        )
+        return made if isinstance(made, list) else [made]
+
+    def _make_empty(self, message: str, branch: Branch) -> Script:
         script = self.script()
         has = _branch_head(script, branch.label)
-        with self._errors():
-            made = command.revision(
-                self.config(),
-                message,
-                head=f"{branch.label}@head" if has else "base",
-                branch_label=None if has else branch.label,
-                version_path=str(branch.directory),
-            )
-        scripts = made if isinstance(made, list) else [made]
-        return [s for s in scripts if s is not None]
+        made = command.revision(
+            self.config(),
+            message,
+            head=f"{branch.label}@head" if has else "base",
+            branch_label=None if has else branch.label,
+            version_path=str(branch.directory),
+        )
+        if not isinstance(made, list) and made is not None:
+            return made
+        raise MigrationError("Alembic wrote no revision")  # pragma: no cover
 
     def _split(
         self,
@@ -376,29 +406,51 @@ class Migrations:
         rows.sort(key=lambda r: order.get(r.branch, len(order)))
         return rows
 
-    def current(self) -> dict[str, str]:
-        """The applied head of each branch: ``{"app": "1a2b...", "blog": ...}``."""
-        script = self.script()
+    def _db_heads(self) -> tuple[str, ...]:
         with self._errors(), self.engine().connect() as connection:
             context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-            heads = context.get_current_heads()
-        found: dict[str, str] = {}
-        for head in heads:
-            try:
-                rev = script.get_revision(head)
-            except CommandError:
-                found[f"? (unknown revision {head})"] = head
+            return context.get_current_heads()
+
+    def current(self) -> dict[str, str]:
+        """The applied revision of each branch: ``{"app": "1a2b...", "blog": ...}``.
+
+        Raises:
+            MigrationError: The database records a revision no file has.
+        """
+        script = self.script()
+        applied: dict[str, Any] = {}
+        todo = list(self._db_heads())
+        while todo:
+            rev_id = todo.pop()
+            if rev_id in applied:
                 continue
-            if rev is not None:
-                found[_label_of(rev.branch_labels)] = head
-        return found
+            try:
+                rev = script.get_revision(rev_id)
+            except CommandError:
+                rev = None
+            if rev is None:
+                raise MigrationError(
+                    f"The database is at revision {rev_id}, which no migration file has: "
+                    "restore the file, or `oakling db downgrade` with the code that wrote it"
+                )
+            applied[rev_id] = rev
+            # NOTE: Alembic keeps only the last revision of a chain in the version table,
+            # and a revision that others depend on counts as part of their chain.
+            todo.extend(rev._all_down_revisions)
+        found: dict[str, str] = {}
+        for rev_id, rev in applied.items():
+            label = _label_of(rev.branch_labels)
+            children = [applied.get(child) for child in rev.nextrev]
+            if not any(c is not None and _label_of(c.branch_labels) == label for c in children):
+                found[label] = rev_id
+        return dict(sorted(found.items()))
 
     def pending(self) -> list[str]:
         """The revisions not applied yet, in the order ``upgrade`` applies them."""
         script = self.script()
-        current = tuple(self.current().values())
+        heads = self._db_heads()
         with self._errors():
-            steps = script._upgrade_revs("heads", cast("Any", current))
+            steps = script._upgrade_revs("heads", cast("Any", heads))
         return [step.revision.revision for step in steps]
 
     def check(self) -> list[str]:
@@ -456,7 +508,7 @@ class _ErrorContext:
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None or isinstance(exc, MigrationError):
             return
-        if isinstance(exc, CommandError):
+        if isinstance(exc, CommandError | RevisionError):
             raise MigrationError(_command_message(str(exc))) from exc
         if isinstance(exc, DBAPIError) and exc.connection_invalidated is False:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
@@ -515,8 +567,10 @@ def _label_of(labels: Any) -> str:
 
 
 def _branch_head(script: ScriptDirectory, label: str) -> str | None:
-    for rev in script.get_revisions("heads"):
-        if rev is not None and label in (rev.branch_labels or ()):
+    # NOTE: not get_revisions("heads"): a head that another branch depends on is no
+    # longer one of Alembic's heads.
+    for rev in script.walk_revisions():
+        if label in (rev.branch_labels or ()) and rev.is_head:
             return rev.revision
     return None
 
@@ -628,6 +682,9 @@ def run_environment() -> None:
     engine = migrations.engine()
     try:
         with engine.connect() as connection:
+            if migrations.url.get_backend_name() == "sqlite":
+                # NOTE: real on this engine (see Migrations.engine); Alembic assumes not.
+                options["transactional_ddl"] = True
             context.configure(connection=connection, **options)
             with context.begin_transaction():
                 context.run_migrations()

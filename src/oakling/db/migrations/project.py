@@ -184,8 +184,10 @@ def _import_sibling_models(folder: Path, app_module: str | None) -> None:
     if (folder / "models.py").is_file() or (folder / "models" / "__init__.py").is_file():
         try:
             importlib.import_module(name)
-        except ImportError as exc:
-            raise ConfigurationError(f"Importing the models module {name!r} failed: {exc}") from exc
+        except Exception as exc:  # NOTE: the user's module may raise anything at import
+            raise ConfigurationError(
+                f"Importing the models module {name!r} failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 def _resolve_module(component: Component) -> ModuleType:
@@ -196,9 +198,10 @@ def _resolve_module(component: Component) -> ModuleType:
         return models
     try:
         return importlib.import_module(models)
-    except ImportError as exc:
+    except Exception as exc:  # NOTE: the user's module may raise anything at import
         raise ConfigurationError(
-            f"Component {component.name!r}: cannot import its models module {models!r}: {exc}"
+            f"Component {component.name!r}: importing its models module {models!r} failed: "
+            f"{type(exc).__name__}: {exc}"
         ) from exc
 
 
