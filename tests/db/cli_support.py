@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
+from tests.services import mariadb_database, postgres_database
 
 from oakling.db import sync_url
-from tests.services import mariadb_database, postgres_database
 
 BACKENDS = ["sqlite", "postgresql", "mariadb"]
 

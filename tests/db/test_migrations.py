@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.db.cli_support import BACKENDS, columns, database, oakling, ok, rows, tables, write
 
 APP = """
