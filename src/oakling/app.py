@@ -240,6 +240,7 @@ class App(Scaffold):
         component.on_change(self._invalidate)
         for child, child_prefix in component.children:
             include_child(child, child_prefix)
+        component.attached(self)
 
     def mount(self, prefix: str, app: Any, *, name: str | None = None) -> None:
         """Serve another ASGI or WSGI app (an oakling ``App`` included) under ``prefix``."""

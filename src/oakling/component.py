@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from types import ModuleType
 
+    from oakling.app import App
+
 __all__ = ("Component",)
 
 
@@ -87,6 +89,12 @@ class Component(Scaffold):
         self.children.append((component, child_prefix))
         for listener in self._child_listeners:
             listener(component, child_prefix)
+
+    def attached(self, app: App) -> None:
+        """Called when the component is included in ``app`` (directly or by a parent).
+
+        Override it to set up per-app state, e.g. ``app.extensions[...]``.
+        """
 
     def on_route(self, listener: Callable[[RouteDef], None]) -> None:
         """Call ``listener`` for every route registered on this component from now on."""

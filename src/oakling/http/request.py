@@ -46,6 +46,7 @@ class Request:
     _pending: bytes = b""
     _wsgi_input: Any = None
     _session: Session | None = None
+    _user: Any = None
 
     def __init__(
         self,
@@ -182,6 +183,30 @@ class Request:
         if session is None:
             session = self._session = self.app.sessions.load(self)
         return session
+
+    @property
+    def user(self) -> Any:
+        """The logged-in user (``oakling.auth``), or an anonymous one; loaded on first use.
+
+        Raises:
+            ConfigurationError: The app does not include the auth component.
+        """
+        user = self._user
+        if user is None:
+            auth = self.app.extensions.get("auth") if self.app is not None else None
+            if auth is None:
+                from oakling.exceptions import ConfigurationError
+
+                raise ConfigurationError(
+                    "request.user needs the auth component: app.include(Auth()) "
+                    "(from oakling.auth import Auth)"
+                )
+            user = self._user = auth.user_for(self)
+        return user
+
+    @user.setter
+    def user(self, user: Any) -> None:
+        self._user = user
 
     @property
     def state(self) -> State:
