@@ -91,15 +91,13 @@ def test_read_struct_has_every_column_as_stored() -> None:
     assert all(f.required for f in fields.values())
     hints = typing.get_type_hints(read, include_extras=True)
     assert hints["id"] is int
-    assert (
-        hints["title"]
-        == Annotated[
-            str, msgspec.Meta(max_length=120, title="Headline", description="Shown on top")
-        ]
-    )
+    # Output: no length or range checks (a stored value must convert, whatever it is).
+    title = Annotated[str, msgspec.Meta(title="Headline", description="Shown on top")]
+    assert hints["title"] == title
     assert hints["status"] is Status
     assert hints["kind"] == Literal["news", "blog"]
     assert hints["price"] == Annotated[decimal.Decimal, msgspec.Meta(description="In euros")] | None
+    assert hints["views"] is int
     assert hints["published_on"] == dt.date | None
     assert hints["token"] is uuid.UUID
     assert hints["data"] is Any
@@ -228,6 +226,32 @@ def test_structs_are_cached() -> None:
     assert struct_for(Article) is not struct_for(Article, mode="create")
     unhashable = {"data": Annotated[dict[str, Any], msgspec.Meta(extra={"x": []})]}
     assert struct_for(Article, overrides=unhashable).__name__ == "ArticleRead"
+
+
+def test_input_structs_hold_to_what_the_columns_can_store() -> None:
+    hints = typing.get_type_hints(struct_for(Article, mode="create"), include_extras=True)
+    int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
+    assert hints["views"] == int32 | msgspec.UnsetType
+    assert hints["price"] == (
+        Annotated[
+            decimal.Decimal,
+            msgspec.Meta(description="In euros", extra={"max_digits": 10, "decimal_places": 2}),
+        ]
+        | None
+    )
+    decode = msgspec.json.Decoder(struct_for(Article, mode="update")).decode
+    with pytest.raises(msgspec.ValidationError, match=r"<= 2147483647 - at `\$.views`"):
+        decode(b'{"views": 2147483648}')
+
+    class Counter(Base):
+        __tablename__ = "structs_counter"
+        id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+        small: Mapped[int] = mapped_column(sa.SmallInteger)
+        big: Mapped[int] = mapped_column(sa.BigInteger)
+
+    hints = typing.get_type_hints(struct_for(Counter, mode="create"), include_extras=True)
+    assert hints["small"] == Annotated[int, msgspec.Meta(ge=-(2**15), le=2**15 - 1)]
+    assert hints["big"] == Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
 def test_json_schema_carries_labels_help_formats_and_widgets() -> None:

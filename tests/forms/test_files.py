@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from tests.conftest import ClientFactory
-from tests.forms.conftest import submit
+from tests.forms.conftest import _TOKEN_RE, submit
 
 from oakling import App, Request
 from oakling.forms import FileField, Form, ImageField, TextField
@@ -180,19 +180,36 @@ def test_file_field_checks_size_and_extension(make_client: ClientFactory, tmp_pa
     assert good.status_code == 200
 
 
-def test_an_empty_file_input_is_missing_and_text_is_not_a_file(
+def test_an_empty_file_input_is_missing(make_client: ClientFactory, tmp_path: Path) -> None:
+    client = make_client(_app(tmp_path))
+    token = _TOKEN_RE.search(client.get("/upload").text)
+    # What a browser sends for a file input left empty: a part with filename="".
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="title"\r\n\r\nt\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        + (token.group(1).encode() if token else b"")
+        + b'\r\n--b\r\nContent-Disposition: form-data; name="avatar"; filename=""\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n\r\n--b--\r\n"
+    )
+    empty = client.post(
+        "/upload", content=body, headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    assert empty.status_code == 422
+    assert '<ul class="errors" id="id_avatar-error"><li>This field is required.</li>' in empty.text
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_text_where_a_file_is_expected_is_refused(
     make_client: ClientFactory, tmp_path: Path
 ) -> None:
     client = make_client(_app(tmp_path))
-    empty = submit(client, "/upload", {"title": "t"}, files={"avatar": ("", b"")})
-    assert empty.status_code == 422
-    assert '<ul class="errors" id="id_avatar-error"><li>This field is required.</li>' in empty.text
     as_text = submit(client, "/upload", {"title": "t", "avatar": "not a file"})
     assert as_text.status_code == 422
-    assert "<li>Choose a file to upload (the form must be sent as multipart/form-data).</li>" in (
-        as_text.text
-    )
     assert list(tmp_path.iterdir()) == []
+    with FormData([("title", "t"), ("avatar", "not a file")]) as data:
+        assert Upload(data).errors == {
+            "avatar": ["Choose a file to upload (the form must be sent as multipart/form-data)."]
+        }
 
 
 def test_image_field_accepts_jpeg_and_rewinds() -> None:

@@ -252,6 +252,7 @@ class Book(Base):
     title: Mapped[str] = mapped_column(sa.String(80), info={"label": "Book title"})
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     pages: Mapped[int | None]
+    price: Mapped[decimal.Decimal] = mapped_column(sa.Numeric(5, 2), default=decimal.Decimal(0))
     genre: Mapped[str] = mapped_column(sa.Enum("novel", "essay", name="forms_book_genre"))
     contact: Mapped[str | None] = mapped_column(sa.String(254), info={"format": "email"})
 
@@ -270,7 +271,7 @@ BookForm = form_for(Book)
 def test_model_form_fields() -> None:
     short = form_for(Book, exclude=["contact"])
     assert short.__name__ == "BookForm"
-    assert list(short.fields) == ["title", "summary", "pages", "genre"]
+    assert list(short.fields) == ["title", "summary", "pages", "price", "genre"]
     assert short.fields["title"].label == "Book title"
     assert short.fields["title"].html_attrs() == {"maxlength": "80"}
     assert type(short.fields["summary"]) is TextAreaField
@@ -296,8 +297,15 @@ def test_model_form_stores_only_valid_data(make_client: ClientFactory, engine: s
             return {"id": book.id}
 
     client = make_client(app)
-    bad = submit(client, "/books/new", {"title": "x" * 81, "genre": "poem", "pages": "many"})
+    bad = submit(
+        client,
+        "/books/new",
+        {"title": "x" * 81, "genre": "poem", "pages": "many", "price": "1000.5"},
+    )
     assert bad.status_code == 422
+    assert "Enter at most 3 digits before the decimal point." in bad.text
+    huge = submit(client, "/books/new", {"title": "x", "genre": "novel", "pages": "9" * 12})
+    assert "Enter a value of at most 2147483647." in huge.text
     assert "Enter at most 80 characters (it has 81)." in bad.text
     assert "Select one of the options shown." in bad.text
     assert "Enter a whole number." in bad.text

@@ -14,8 +14,10 @@
 * ``"update"``: the ``"create"`` fields, every one optional and ``UNSET`` when
   not sent (a partial update, PATCH).
 
-Column types map to Python types (``String(n)`` gives ``max_length=n``, an
-``Enum`` its enum class or a ``Literal``); ``info`` adds what SQL does not say:
+Column types map to Python types (an ``Enum`` its enum class or a ``Literal``);
+input Structs also hold to what the column can store (``String(n)`` gives
+``max_length=n``, ``Integer`` a 32-bit range, ``Numeric(p, s)`` digit limits
+for forms), so a value too big is a 422 and not a database error; ``info`` adds what SQL does not say:
 ``label`` (the schema's ``title``), ``help`` (``description``; ``doc`` and
 ``comment`` also work), ``format`` (``"email"``...) and ``widget``
 (``"textarea"``, the default for ``Text``). Structs are cached: the same
@@ -40,6 +42,11 @@ if TYPE_CHECKING:
 __all__ = ("Mode", "column_type", "is_generated", "struct_for", "struct_values")
 
 Mode = Literal["read", "create", "update"]
+_INT_BITS: dict[type[sa.types.TypeEngine[Any]], int] = {
+    sa.SmallInteger: 16,
+    sa.BigInteger: 64,
+    sa.Integer: 32,
+}
 _SUFFIX = {"read": "Read", "create": "Create", "update": "Update"}
 
 
@@ -121,7 +128,7 @@ def _build(
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     for attr in chosen:
         column = columns[attr]
-        annotation = types.get(attr, column_type(column))
+        annotation = types.get(attr) or column_type(column, for_input=mode != "read")
         fields.append(_field(attr, column, annotation, mode))
     return msgspec.defstruct(
         name or f"{model.__name__}{_SUFFIX[mode]}",
@@ -164,24 +171,18 @@ def is_generated(column: sa.Column[Any]) -> bool:
     return False
 
 
-def column_type(column: sa.Column[Any]) -> Any:
-    """Return the Python type of ``column``'s values, with its constraints as ``Meta``."""
-    sql_type = column.type
-    python: Any
-    if isinstance(sql_type, sa.Enum):
-        enum_class = sql_type.enum_class
-        python = enum_class if enum_class is not None else Literal[tuple(sql_type.enums)]
-    elif isinstance(sql_type, (sa.JSON, sa.PickleType)):
-        python = Any
-    else:
-        try:
-            python = sql_type.python_type
-        except NotImplementedError:
-            python = Any
-    meta: dict[str, Any] = {}
-    length = getattr(sql_type, "length", None)
-    if python is str and isinstance(length, int):
-        meta["max_length"] = length
+def column_type(column: sa.Column[Any], *, for_input: bool = True) -> Any:
+    """Return the Python type of ``column``'s values, with its constraints as ``Meta``.
+
+    Args:
+        column: The column.
+        for_input: Add the limits the column sets on what it can store (length,
+            integer range, digits); left out for output, where a value already
+            stored must convert whatever the database let in (SQLite checks no length).
+    """
+    python = _python_type(column.type)
+    meta: dict[str, Any] = _limits(column.type, python) if for_input else {}
+    extra: dict[str, Any] = meta.pop("extra", {})
     info = column.info
     if info.get("label"):
         meta["title"] = str(info["label"])
@@ -190,12 +191,46 @@ def column_type(column: sa.Column[Any]) -> Any:
         meta["description"] = str(description)
     if info.get("format"):
         meta["extra_json_schema"] = {"format": info["format"]}
-    widget = info.get("widget") or ("textarea" if isinstance(sql_type, sa.Text) else None)
+    widget = info.get("widget") or ("textarea" if isinstance(column.type, sa.Text) else None)
     if widget:
-        meta["extra"] = {"widget": widget}
+        extra["widget"] = widget
+    if extra:
+        meta["extra"] = extra
     if meta and python is not Any:
         return Annotated[python, msgspec.Meta(**meta)]
     return python
+
+
+def _python_type(sql_type: sa.types.TypeEngine[Any]) -> Any:
+    if isinstance(sql_type, sa.Enum):
+        enum_class = sql_type.enum_class
+        return enum_class if enum_class is not None else Literal[tuple(sql_type.enums)]
+    if isinstance(sql_type, (sa.JSON, sa.PickleType)):
+        return Any
+    try:
+        return sql_type.python_type
+    except NotImplementedError:
+        return Any
+
+
+def _limits(sql_type: sa.types.TypeEngine[Any], python: Any) -> dict[str, Any]:
+    """What the column can store: max_length, an integer range, decimal digits."""
+    limits: dict[str, Any] = {}
+    length = getattr(sql_type, "length", None)
+    if python is str and isinstance(length, int):
+        limits["max_length"] = length
+    if python is int:
+        # NOTE: what the column holds on PostgreSQL and MySQL: a bigger number would be
+        # a database error (a 500), so it is refused as input instead.
+        bits = next((b for kind, b in _INT_BITS.items() if isinstance(sql_type, kind)), 32)
+        limits["ge"], limits["le"] = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    if isinstance(sql_type, sa.Numeric) and python is not float:
+        # NOTE: msgspec has no digit constraints for Decimal: forms read these from extra.
+        digits = {"max_digits": sql_type.precision, "decimal_places": sql_type.scale}
+        extra = {k: v for k, v in digits.items() if v is not None}
+        if extra:
+            limits["extra"] = extra
+    return limits
 
 
 def _field(

@@ -377,12 +377,21 @@ class DecimalField(FloatField):
     """An exact decimal number, as a ``Decimal`` (money, measures).
 
     Args:
+        max_digits: Refuse numbers with more digits in all (a ``Numeric(p, s)``
+            column holds ``p``).
         decimal_places: Refuse more digits after the point (and set ``step``).
         **options: The options of :class:`IntegerField`.
     """
 
-    def __init__(self, *, decimal_places: int | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        max_digits: int | None = None,
+        decimal_places: int | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
+        self.max_digits = max_digits
         self.decimal_places = decimal_places
 
     def html_attrs(self) -> dict[str, AttrValue]:
@@ -393,20 +402,23 @@ class DecimalField(FloatField):
         return attrs
 
     def to_python(self, raw: Any) -> Any:
-        """Return the number as a ``Decimal``."""
+        """Return the number as a ``Decimal``, within the digits allowed."""
         text = Field.to_python(self, raw).strip()
         if not _NUMBER_RE.fullmatch(text):
             raise ValueError(self.messages["invalid"])
         value = decimal.Decimal(text)
-        if self.decimal_places is not None:
-            exponent = value.as_tuple().exponent
-            if isinstance(exponent, int) and -exponent > self.decimal_places:
-                raise ValueError(
-                    self.messages.get(
-                        "decimal_places",
-                        f"Enter at most {self.decimal_places} digits after the decimal point.",
-                    )
-                )
+        _, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)  # finite: the pattern has no NaN or Infinity
+        places = max(-exponent, 0)
+        whole = max(len(digits) + exponent, 0)
+        if self.decimal_places is not None and places > self.decimal_places:
+            message = f"Enter at most {self.decimal_places} digits after the decimal point."
+            raise ValueError(self.messages.get("decimal_places", message))
+        if self.max_digits is not None:
+            most = self.max_digits - (self.decimal_places or 0)
+            if whole > most:
+                message = f"Enter at most {most} digits before the decimal point."
+                raise ValueError(self.messages.get("max_digits", message))
         return value
 
 

@@ -239,6 +239,9 @@ def field_for(spec: mi.Field, annotation: Any = Any) -> Field:  # noqa: C901
         if isinstance(tp, mi.IntType):
             ge = tp.gt + 1 if tp.gt is not None and ge is None else ge
             le = tp.lt - 1 if tp.lt is not None and le is None else le
+        if number is DecimalField:
+            options["max_digits"] = extra.get("max_digits")
+            options["decimal_places"] = extra.get("decimal_places")
         field = number(min_value=ge, max_value=le, **options)
     elif isinstance(tp, mi.DateTimeType):
         # NOTE: a Struct that wants aware datetimes (Meta(tz=True)) gets UTC ones.
