@@ -545,3 +545,29 @@ def test_a_guard_above_the_route_decorator_is_refused() -> None:
         @app.get("/")
         def index() -> str:
             return "open"
+
+
+def test_text_field_where_a_file_is_expected_is_a_422(make_client: ClientFactory) -> None:
+    app = App()
+
+    @app.post("/up")
+    def up(file: UploadFile, extras: list[UploadFile] | None = None) -> dict[str, str]:
+        return {"file": type(file).__name__}
+
+    client = make_client(app)
+    sent = client.post("/up", data={"file": "not a file"}, files={"x": ("x.txt", b"x")})
+    assert sent.status_code == 422
+    assert sent.json()["errors"] == [
+        {
+            "loc": ["file", "file"],
+            "msg": "Expected a file upload, got a text field",
+            "type": "invalid",
+        }
+    ]
+    mixed = client.post(
+        "/up", data={"extras": "text"}, files=[("file", ("a.txt", b"a")), ("extras", ("b", b"b"))]
+    )
+    assert mixed.status_code == 422
+    assert mixed.json()["errors"][0]["loc"] == ["file", "extras"]
+    fine = client.post("/up", files={"file": ("a.txt", b"a")})
+    assert fine.json() == {"file": "UploadFile"}

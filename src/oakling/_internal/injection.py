@@ -592,7 +592,7 @@ def _extract(param: Param, request: Request, errors: list[dict[str, Any]]) -> An
             errors.append({"loc": [source, param.key], "msg": "Field required", "type": "missing"})
         return None if param.default is _MISSING else param.default
     if source == "file" or param.convert is None:
-        return raw
+        return _unconverted(param, raw, errors)
     try:
         if param.many:
             values = [param.convert(item) for item in raw]
@@ -603,6 +603,25 @@ def _extract(param: Param, request: Request, errors: list[dict[str, Any]]) -> An
     except ValueError as exc:
         errors.append({"loc": [source, param.key], "msg": str(exc), "type": "invalid"})
         return None
+
+
+def _unconverted(param: Param, raw: Any, errors: list[dict[str, Any]]) -> Any:
+    if param.source != "file":
+        return raw
+    # NOTE: a text field sent where a file is expected must not reach the handler as a str.
+    from oakling.http.multipart import UploadFile
+
+    items = raw if param.many else (raw,)
+    if all(isinstance(item, UploadFile) for item in items):
+        return raw
+    errors.append(
+        {
+            "loc": ["file", param.key],
+            "msg": "Expected a file upload, got a text field",
+            "type": "invalid",
+        }
+    )
+    return None
 
 
 def _extract_body(param: Param, request: Request, errors: list[dict[str, Any]]) -> Any:
