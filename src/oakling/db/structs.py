@@ -17,11 +17,11 @@
 Column types map to Python types (an ``Enum`` its enum class or a ``Literal``);
 input Structs also hold to what the column can store (``String(n)`` gives
 ``max_length=n``, ``Integer`` a 32-bit range, ``Numeric(p, s)`` digit limits
-for forms), so a value too big is a 422 and not a database error; ``info`` adds what SQL does not say:
-``label`` (the schema's ``title``), ``help`` (``description``; ``doc`` and
-``comment`` also work), ``format`` (``"email"``...) and ``widget``
-(``"textarea"``, the default for ``Text``). Structs are cached: the same
-arguments give the same class.
+for forms), so a value too big is a 422 and not a database error. ``info``
+adds what SQL does not say: ``label`` (the schema's ``title``), ``help``
+(``description``; ``doc`` and ``comment`` also work), ``format`` (``"email"``...)
+and ``widget`` (``"textarea"``, the default for ``Text``). Structs are cached:
+the same arguments give the same class.
 """
 
 from __future__ import annotations
