@@ -5,9 +5,10 @@ handler, only when it changed: a visitor whose session was never written gets no
 cookie. ``Vary: Cookie`` is sent whenever the session was read.
 
 * ``cookie`` (default): the data itself, JSON, signed with HMAC-SHA256 using
-  ``SECRET_KEY`` (values signed with a ``SECRET_KEY_FALLBACKS`` key are accepted and
-  re-signed with the current key). Signed, not encrypted: the user can read it.
-  Browsers drop cookies over 4093 bytes, so a bigger session is refused loudly.
+  ``SECRET_KEY`` (``oakling.signing``, compressed when that helps; values signed with a
+  ``SECRET_KEY_FALLBACKS`` key are accepted and re-signed with the current key).
+  Signed, not encrypted: the user can read it. Browsers drop cookies over 4093
+  bytes, so a bigger session is refused loudly.
 * ``redis``: the data in Redis under a random id, with a TTL; the cookie holds the id.
 * ``db``: the data in the ``oakling_session`` table (``oakling.db.session_store``).
 
@@ -18,13 +19,9 @@ A session store that is down gives a 503. Pick the backend with
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 import re
 import secrets
-import time
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
@@ -32,6 +29,7 @@ import msgspec
 from oakling.exceptions import ConfigurationError, OaklingError, ServiceUnavailable
 from oakling.http.cookies import format_set_cookie
 from oakling.http.session import Session
+from oakling.signing import BadSignature, dumps, loads
 
 if TYPE_CHECKING:
     from oakling.config import Settings
@@ -44,15 +42,17 @@ __all__ = (
     "SessionCookieTooLarge",
     "SessionManager",
     "SessionStore",
-    "Signer",
 )
 
 logger = logging.getLogger("oakling.sessions")
 
 MAX_COOKIE_SIZE = 4093
 """The largest ``Set-Cookie`` value browsers keep (name, value and attributes)."""
+SALT = "oakling.sessions"
+"""The signing salt of session cookies (``oakling.signing``): their keys are theirs alone."""
 
 _KEY = re.compile(r"[A-Za-z0-9_-]{32,64}")
+_MAX_DATA = 64 * 1024  # decompressed: a 4 KB cookie never needs more
 _VARY = (b"vary", b"Cookie")
 _json_encode = msgspec.json.Encoder().encode
 _json_decode = msgspec.json.Decoder(dict[str, Any]).decode
@@ -87,73 +87,6 @@ class SessionStore(Protocol):
 
     async def adelete(self, key: str) -> None:
         """Async ``delete``."""
-
-
-# -- signing ------------------------------------------------------------------------------
-
-
-def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
-def _unb64(data: bytes) -> bytes:
-    return base64.urlsafe_b64decode(data + b"=" * (-len(data) % 4))
-
-
-class Signer:
-    """Signs and checks ``payload.timestamp.signature`` values with HMAC-SHA256.
-
-    Args:
-        secret: The current key; it signs.
-        fallbacks: Older keys; values they signed still verify.
-        purpose: Separates keys by use: a value signed for one purpose fails for another.
-    """
-
-    def __init__(self, secret: str, fallbacks: tuple[str, ...] = (), *, purpose: str) -> None:
-        # NOTE: one HMAC per key and purpose (a derived key, as Django's salted_hmac does),
-        # so a signature made for sessions is worthless anywhere else.
-        self._keys = [
-            hmac.new(key.encode(), purpose.encode(), hashlib.sha256).digest()
-            for key in (secret, *fallbacks)
-        ]
-
-    def sign(self, payload: bytes, timestamp: int | None = None) -> bytes:
-        """Return ``b64(payload).timestamp.b64(signature)``."""
-        stamp = str(int(time.time()) if timestamp is None else timestamp).encode()
-        body = _b64(payload) + b"." + stamp
-        signature = hmac.new(self._keys[0], body, hashlib.sha256).digest()
-        return body + b"." + _b64(signature)
-
-    def unsign(self, value: bytes, max_age: int | None = None) -> tuple[bytes, bool] | None:
-        """Return ``(payload, signed_with_an_old_key)``, or ``None`` if not valid.
-
-        ``None`` when the value is malformed, its signature does not match any key, or
-        it is older than ``max_age`` seconds.
-        """
-        body, _, signature = value.rpartition(b".")
-        encoded, _, stamp = body.partition(b".")
-        if not encoded or not stamp.isdigit() or len(stamp) > 12:
-            return None
-        try:
-            expected = _unb64(signature)
-        except ValueError:
-            return None
-        signed_by = next(
-            (
-                index
-                for index, key in enumerate(self._keys)
-                if hmac.compare_digest(hmac.new(key, body, hashlib.sha256).digest(), expected)
-            ),
-            None,
-        )
-        if signed_by is None:
-            return None
-        if max_age is not None and time.time() - int(stamp) > max_age:
-            return None
-        try:
-            return _unb64(encoded), signed_by > 0
-        except ValueError:
-            return None
 
 
 # -- stores -------------------------------------------------------------------------------
@@ -306,7 +239,8 @@ class SessionManager:
                 "not survive a restart"
             )
             secret = secrets.token_urlsafe(50)
-        self.signer = Signer(secret, settings.secret_key_fallbacks, purpose="oakling.sessions")
+        self._secret = secret
+        self._fallbacks = settings.secret_key_fallbacks
         self._marker = (self.cookie_name + "=").encode("latin-1")
 
     async def aclose(self) -> None:
@@ -347,17 +281,26 @@ class SessionManager:
         return Session() if data is None else Session(data, key=value, fresh=False)
 
     def _from_cookie(self, value: str) -> Session:
+        old_key = False
         try:
-            raw = value.encode("ascii")
-        except UnicodeEncodeError:
-            return Session()
-        found = self.signer.unsign(raw, self.max_age)
-        if found is None:
-            return Session()
-        payload, old_key = found
-        try:
-            data = _json_decode(payload)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+            data = loads(value, self._secret, salt=SALT, max_age=self.max_age, max_size=_MAX_DATA)
+        except BadSignature:
+            if not self._fallbacks:
+                return Session()
+            # NOTE: signed with an old key? Accept it, and re-sign with the current one.
+            try:
+                data = loads(
+                    value,
+                    self._secret,
+                    salt=SALT,
+                    max_age=self.max_age,
+                    fallbacks=self._fallbacks,
+                    max_size=_MAX_DATA,
+                )
+            except BadSignature:
+                return Session()
+            old_key = True
+        if not isinstance(data, dict):
             return Session()
         session = Session(data, fresh=False)
         session.resign = old_key
@@ -413,7 +356,7 @@ class SessionManager:
                 session.key = secrets.token_urlsafe(32)
             plan.key = value = session.key
         else:
-            value = self.signer.sign(_json_encode(session.to_dict())).decode("ascii")
+            value = dumps(session.to_dict(), self._secret, salt=SALT)
         header = format_set_cookie(
             self.cookie_name, value, max_age=self.max_age, secure=secure, **self._attributes
         )
