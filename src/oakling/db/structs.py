@@ -7,7 +7,9 @@
 * ``"create"``: what a client may send to create a row (input: request bodies,
   forms). Generated columns are left out: an auto-increment or defaulted primary
   key, ``Computed``/``Identity`` columns, columns with ``onupdate`` (an
-  ``updated_at``), and any column with ``info={"read_only": True}``. Nullable
+  ``updated_at``) or a server default computed by a SQL function
+  (``server_default=func.now()``: a ``created_at``), and any column with
+  ``info={"read_only": True}``. Nullable
   columns are optional (``None``); columns with a Python scalar default take it;
   columns with a callable or server default are optional and ``UNSET`` when
   not sent, so the ORM or the database fills them.
@@ -160,6 +162,11 @@ def is_generated(column: sa.Column[Any]) -> bool:
     if column.computed is not None or column.identity is not None:
         return True
     if column.onupdate is not None or column.server_onupdate is not None:
+        return True
+    server_default = column.server_default
+    if isinstance(getattr(server_default, "arg", None), sa.sql.functions.FunctionElement):
+        # NOTE: a default computed by SQL (now(), gen_random_uuid()) is the database's
+        # value, such as a created_at; a literal server default is only a default.
         return True
     if column.primary_key:
         table = column.table
