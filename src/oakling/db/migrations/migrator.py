@@ -167,10 +167,7 @@ class Migrations:
         Raises:
             NoMigrationsFolder: The project's ``migrations/`` folder does not exist.
         """
-        if not self.directory.is_dir():
-            raise NoMigrationsFolder(
-                f"No migrations folder at {self.directory}: run `oakling db init` first"
-            )
+        self._require_folder()
         # NOTE: quiet: the commands print their own lines, not Alembic's "Generating ...".
         config = Config(stdout=sys.stdout, cmd_opts=argparse.Namespace(quiet=True))
         config.set_main_option("script_location", _escape(str(SCRIPT_LOCATION)))
@@ -180,6 +177,12 @@ class Migrations:
         )
         config.attributes["oakling"] = run if run is not None else _Run(self)
         return config
+
+    def _require_folder(self) -> None:
+        if not self.directory.is_dir():
+            raise NoMigrationsFolder(
+                f"No migrations folder at {self.directory}: run `oakling db init` first"
+            )
 
     def script(self) -> ScriptDirectory:
         """Alembic's view of the revision files of every branch."""
@@ -249,6 +252,7 @@ class Migrations:
             MigrationError: The database is not at the latest revisions, or the
                 database is unreachable.
         """
+        self._require_folder()
         only = self.project.branch(component) if component is not None else None
         if empty:
             only = only or self.project.branch(APP_LABEL)

@@ -1,0 +1,26 @@
+CREATE TABLE ofl_author (
+	id INTEGER NOT NULL IDENTITY, 
+	name VARCHAR(100) NOT NULL, 
+	born DATETIME NULL, 
+	token UNIQUEIDENTIFIER NOT NULL, 
+	fee NUMERIC(10, 2) NOT NULL, 
+	active BIT NOT NULL, 
+	genre VARCHAR(6) NOT NULL, 
+	bio TEXT NULL, 
+	photo IMAGE NULL, 
+	created_at DATETIMEOFFSET NOT NULL DEFAULT CURRENT_TIMESTAMP, 
+	updated_at DATETIMEOFFSET NOT NULL DEFAULT CURRENT_TIMESTAMP, 
+	CONSTRAINT pk_ofl_author PRIMARY KEY (id), 
+	CONSTRAINT uq_ofl_author_name UNIQUE (name)
+);
+
+CREATE TABLE ofl_book (
+	id INTEGER NOT NULL IDENTITY, 
+	title VARCHAR(200) NOT NULL, 
+	author_id INTEGER NOT NULL, 
+	pages INTEGER NULL, 
+	CONSTRAINT pk_ofl_book PRIMARY KEY (id), 
+	CONSTRAINT fk_ofl_book_author_id_ofl_author FOREIGN KEY(author_id) REFERENCES ofl_author (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_ofl_book_title ON ofl_book (title);
