@@ -298,3 +298,26 @@ def test_forwarded_proto_from_anyone_else_is_ignored(interface: str) -> None:
     )
     assert status == 301
     assert "strict-transport-security" not in headers
+
+
+def test_docs_example(interface: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    import os
+    from pathlib import Path
+
+    for name in [n for n in os.environ if n.startswith("OAKLING_")]:
+        monkeypatch.delenv(name)
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "security_1.py"
+    spec = importlib.util.spec_from_file_location("docs_security_1", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with TestClient(module.app, wsgi=interface == "wsgi") as client:
+        response = client.get("/")
+        nonce = response.text.split('nonce="')[1].split('"')[0]
+        policy = response.headers["content-security-policy"]
+        assert policy == f"default-src 'self'; script-src 'self' 'nonce-{nonce}'"
+        assert client.get("/widget").headers["x-frame-options"] == "SAMEORIGIN"
+        client.get("/")
+        assert client.post("/hooks/payments").json() == {"received": True}

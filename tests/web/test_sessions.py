@@ -488,3 +488,38 @@ def test_db_expired_row_is_an_empty_session(make_client: ClientFactory, tmp_path
     with sqlite3.connect(tmp_path / "db.sqlite3") as conn:
         conn.execute("UPDATE oakling_session SET expires_at = 1")
     assert client.get("/read", headers={"cookie": f"session={key}"}).json() == {}
+
+
+# -- the documentation's example ------------------------------------------------------------
+
+
+def test_docs_example_login_flow(interface: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    import re
+
+    for name in [n for n in __import__("os").environ if n.startswith("OAKLING_")]:
+        monkeypatch.delenv(name)
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "sessions_1.py"
+    spec = importlib.util.spec_from_file_location("docs_sessions_1", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with TestClient(module.app, wsgi=interface == "wsgi") as client:
+        # NOTE: a forged login (no session, no token) is refused: @protect.
+        assert client.post("/login", data={"username": "ada"}).status_code == 403
+        page = client.get("/").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        data = {"username": "ada", "password": "correct horse", "csrf_token": token.group(1)}
+        response = client.post("/login", data=data)
+        assert response.status_code == 303
+        page = client.get("/").text
+        assert "<p>Welcome, ada</p>" in page
+        assert "Hello ada" in page
+        assert "Welcome" not in client.get("/").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        assert client.post("/logout").status_code == 403
+        assert client.post("/logout", data={"csrf_token": token.group(1)}).status_code == 303
+        assert "Log in" in client.get("/").text
