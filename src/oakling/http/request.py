@@ -490,6 +490,10 @@ def decode_json(body: bytes, type: Any = Any, max_depth: int = 64) -> Any:
         raise ValidationError([validation_error_item(str(exc), "body")]) from None
     except msgspec.DecodeError as exc:
         raise BadRequest(f"Malformed JSON in request body: {exc}") from None
+    except UnicodeDecodeError as exc:  # msgspec checks UTF-8 only when it makes a str
+        raise BadRequest(
+            f"Malformed JSON in request body: not valid UTF-8 (bad byte at offset {exc.start})"
+        ) from None
 
 
 def _check_depth(body: bytes, max_depth: int) -> None:
