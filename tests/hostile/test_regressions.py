@@ -69,3 +69,11 @@ def test_content_length_that_servers_usually_refuse(length: str, status: int) ->
     with pytest.raises(HTTPError) as info:
         asyncio.run(request.body())
     assert info.value.status_code == status
+
+
+def test_json_with_invalid_utf8_in_a_string_is_400() -> None:
+    # found by fuzz/targets.py::json: msgspec raised UnicodeDecodeError past decode_json
+    from oakling.http.request import decode_json
+
+    with pytest.raises(BadRequest, match="not valid UTF-8"):
+        decode_json(b'["\xff"]')
