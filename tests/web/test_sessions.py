@@ -247,6 +247,24 @@ def test_cycle_key_keeps_the_data(make_client: ClientFactory) -> None:
     assert client.get("/read").json() == {"visits": 1, "user": 42}
 
 
+def test_non_permanent_session_cookie_ends_with_the_browser(make_client: ClientFactory) -> None:
+    app = make_app()
+
+    @app.get("/forget-me")
+    def forget_me(request: Request) -> None:
+        request.session["user"] = 1
+        request.session.permanent = False
+
+    client = make_client(app)
+    header = session_cookie(client.get("/forget-me"))
+    assert header is not None
+    assert "Max-Age" not in header
+    assert client.get("/read").json() == {"user": 1, "_permanent": False}
+    header = session_cookie(client.get("/visit"))
+    assert header is not None
+    assert "Max-Age" not in header
+
+
 def test_session_repr_shows_no_values() -> None:
     from oakling.http.session import Session
 

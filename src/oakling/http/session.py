@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-__all__ = ("CSRF_SECRET_KEY", "Session")
+__all__ = ("CSRF_SECRET_KEY", "PERMANENT_KEY", "Session")
 
 CSRF_SECRET_KEY = "_csrf"
 """The key under which ``oakling.web.csrf`` keeps the session's CSRF secret."""
+PERMANENT_KEY = "_permanent"
+"""The key that records ``Session.permanent = False``."""
 
 
 class Session(MutableMapping[str, Any]):
@@ -74,6 +76,23 @@ class Session(MutableMapping[str, Any]):
         if self._data:
             self._data.clear()
             self.modified = True
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the cookie outlives the browser session (``Max-Age``); default ``True``.
+
+        Set it to ``False`` for a "remember me" box left unticked: the cookie then ends
+        when the browser closes (the server-side expiry still applies).
+        """
+        return self._data.get(PERMANENT_KEY, True) is not False
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        if value:
+            if PERMANENT_KEY in self._data:
+                del self[PERMANENT_KEY]
+        else:
+            self[PERMANENT_KEY] = False
 
     def to_dict(self) -> dict[str, Any]:
         """The data as a plain dict (the session's own: do not change it)."""

@@ -357,8 +357,9 @@ class SessionManager:
             plan.key = value = session.key
         else:
             value = dumps(session.to_dict(), self._secret, salt=SALT)
+        max_age = self.max_age if session.permanent else None
         header = format_set_cookie(
-            self.cookie_name, value, max_age=self.max_age, secure=secure, **self._attributes
+            self.cookie_name, value, max_age=max_age, secure=secure, **self._attributes
         )
         if len(header) > MAX_COOKIE_SIZE:
             raise SessionCookieTooLarge(
