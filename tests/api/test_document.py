@@ -178,7 +178,7 @@ def test_success_responses_follow_status_and_return_annotation(document: dict[st
         "type": "string"
     }
     assert response("/raw", "get", "200")["content"] == {"application/json": {"schema": {}}}
-    assert "Location" in response("/contact", "post", "200")["headers"]
+    assert "Location" in response("/contact", "post", "3XX")["headers"]
     export = response("/export.csv", "get", "200")
     assert export["description"] == "A CSV export"
     assert export["content"] == {"text/csv": {"schema": {"type": "string"}}}
@@ -332,3 +332,12 @@ def test_unknown_types_document_as_any_value_without_failing() -> None:
     typed_params = params(document["paths"]["/typed"]["get"])
     assert typed_params["query", "search"]["required"] is True
     assert typed_params["header", "token"]["required"] is True
+
+
+def test_cookie_secured_unsafe_operations_document_the_csrf_403(document: dict[str, Any]) -> None:
+    rate = op(document, "/v1/admin/ratings", "post")["responses"]
+    assert "CSRF" in rate["403"]["description"]
+    assert rate["401"]["description"] == "No session"
+    # bearer-secured and safe operations are not CSRF-checked
+    assert "403" not in op(document, "/v1/items", "post")["responses"]
+    assert "403" not in op(document, "/v1/items", "get")["responses"]

@@ -83,6 +83,7 @@ _VALIDATION_PROBLEM = {
     ],
 }
 _BINARY = {"type": "string", "format": "binary"}
+_SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,7 @@ class _Builder:
             for method in route.methods:
                 if method in ("HEAD", "OPTIONS") and len(route.methods) > 1:
                     continue
-                operation = self._operation(endpoint, note)
+                operation = self._operation(endpoint, note, method)
                 operations.append((path, method.lower(), route.name, operation))
         paths: dict[str, dict[str, Any]] = {}
         names = [name for _, _, name, op in operations if "operationId" not in op]
@@ -214,7 +215,7 @@ class _Builder:
 
     # -- one operation --------------------------------------------------------------------
 
-    def _operation(self, endpoint: Endpoint, note: OperationDoc) -> dict[str, Any]:
+    def _operation(self, endpoint: Endpoint, note: OperationDoc, method: str) -> dict[str, Any]:
         operation: dict[str, Any] = {}
         tags = list(note.tags) if note.tags is not None else _default_tags(endpoint)
         if tags:
@@ -236,7 +237,13 @@ class _Builder:
         body = self._request_body(collected, note)
         if body is not None:
             operation["requestBody"] = body
-        operation["responses"] = self._responses(endpoint, note, collected, body is not None)
+        responses = self._responses(endpoint, note, collected, body is not None)
+        if method not in _SAFE and "403" not in responses and self._csrf_checked(note):
+            responses["403"] = self._problem_response(
+                "CSRF check failed: a request with the session cookie must send the "
+                "CSRF token (X-CSRF-Token header or csrf_token field)."
+            )
+        operation["responses"] = dict(sorted(responses.items()))
         if note.deprecated:
             operation["deprecated"] = True
         if note.security is not None:
@@ -324,6 +331,21 @@ class _Builder:
 
     # -- responses ------------------------------------------------------------------------
 
+    def _csrf_checked(self, note: OperationDoc) -> bool:
+        # NOTE: the app checks CSRF on unsafe requests that carry the session cookie, which
+        # a client of a cookie-secured operation sends.
+        settings = self.app.settings
+        if not getattr(settings, "csrf_enabled", False):
+            return False
+        requirements = note.security if note.security is not None else self.info.security
+        schemes = self.info.security_schemes or {}
+        cookie = getattr(settings, "session_cookie_name", "session")
+        return any(
+            schemes.get(name, {}).get("in") == "cookie" and schemes[name].get("name") == cookie
+            for requirement in requirements or ()
+            for name in requirement
+        )
+
     def _responses(
         self, endpoint: Endpoint, note: OperationDoc, collected: _Collected, has_body: bool
     ) -> dict[str, Any]:
@@ -385,12 +407,14 @@ class _Builder:
             }
         return response
 
-    def _success(self, endpoint: Endpoint, note: OperationDoc) -> list[tuple[int, dict[str, Any]]]:
+    def _success(
+        self, endpoint: Endpoint, note: OperationDoc
+    ) -> list[tuple[int | str, dict[str, Any]]]:
         status = endpoint.status
         returned = _return_annotation(endpoint.handler)
         examples = _examples(note.response_examples) if note.response_examples else None
         described = self._describe_return(returned, status)
-        out: list[tuple[int, dict[str, Any]]] = []
+        out: list[tuple[int | str, dict[str, Any]]] = []
         for code, response in described:
             if examples and "content" in response:
                 for media in response["content"].values():
@@ -398,7 +422,9 @@ class _Builder:
             out.append((code, response))
         return out
 
-    def _describe_return(self, returned: Any, status: int) -> list[tuple[int, dict[str, Any]]]:
+    def _describe_return(
+        self, returned: Any, status: int
+    ) -> list[tuple[int | str, dict[str, Any]]]:
         from oakling.api.negotiation import Created
         from oakling.http.response import (
             HTMLResponse,
@@ -441,9 +467,10 @@ class _Builder:
                     (status, {"description": phrase, "content": {simple[0]: {"schema": simple[1]}}})
                 ]
             if issubclass(base, RedirectResponse):
+                # NOTE: the redirect's status is chosen by the handler: any 3xx.
                 return [
                     (
-                        status,
+                        "3XX" if status == 200 else status,
                         {
                             "description": phrase,
                             "headers": {"Location": {"schema": {"type": "string"}}},
@@ -473,7 +500,7 @@ class _Builder:
             ]
         if get_origin(returned) is tuple or returned is tuple:
             return [(status, {"description": phrase})]
-        out: list[tuple[int, dict[str, Any]]] = []
+        out: list[tuple[int | str, dict[str, Any]]] = []
         inner = returned
         if is_optional(returned):
             inner = strip_optional(returned)[0]

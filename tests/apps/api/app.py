@@ -24,6 +24,8 @@ from oakling import (
     Query,
     RedirectResponse,
     Request,
+    Response,
+    Unauthorized,
     UploadFile,
     View,
 )
@@ -104,6 +106,8 @@ def pagination(
 def current_user(
     authorization: Annotated[str | None, Header(description="Bearer token")] = None,
 ) -> str:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise Unauthorized("Send Authorization: Bearer <token>")
     return "alice"
 
 
@@ -177,7 +181,12 @@ def create_app() -> App:  # noqa: C901 - one long showcase on purpose
             return note
 
     admin = Component("admin", prefix="/admin")
-    doc(security=[{"session": []}])(admin)
+    doc(security=[{"session": []}], responses={401: "No session"})(admin)
+
+    @admin.before_request
+    def signed_in(request: Request) -> None:
+        if "session" not in request.cookies:
+            raise Unauthorized("Sign in first")
 
     @admin.post("/ratings")
     def rate(rating: Rating, session_id: Annotated[str | None, Cookie()] = None) -> Rating:
@@ -216,8 +225,8 @@ def create_app() -> App:  # noqa: C901 - one long showcase on purpose
 
     @app.get("/export.csv")
     @doc(responses={200: ResponseDoc("A CSV export", type=str, media_type="text/csv")})
-    def export() -> bytes:
-        return b"id,name\n1,pen\n"
+    def export() -> Response:
+        return Response("id,name\n1,pen\n", media_type="text/csv")
 
     @app.get("/health")
     def health() -> PlainTextResponse:
