@@ -144,7 +144,7 @@ class PasswordResetTokens:
 
     def check(self, user: Any, token: str, *, now: float | None = None) -> bool:
         """Whether ``token`` is a live token for ``user`` (right user, unused, not expired)."""
-        parts = token.split("-")
+        parts = token.split("-", 2)
         if len(parts) != 3 or parts[0] != str(user.id):
             return False
         try:
