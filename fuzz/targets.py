@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
@@ -427,3 +428,13 @@ SEEDS: dict[str, list[bytes]] = {
         b"\x01form\x00\x01\x00\x01content-type: application/x-www-form-urlencoded\x00\x01name=x",
     ],
 }
+
+
+def _planted(data: bytes) -> None:
+    if data.startswith(b"x"):
+        raise ValueError("planted crash")
+
+
+if os.environ.get("OAKLING_FUZZ_PLANTED"):  # the runner's own test: a target that crashes
+    TARGETS["planted"] = _planted
+    SEEDS["planted"] = [b"a"]
