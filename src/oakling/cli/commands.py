@@ -12,6 +12,7 @@ import click
 
 from oakling.cli._context import ScriptInfo, app_option, env_flag, pass_info
 from oakling.cli.api import openapi
+from oakling.cli.auth import changepassword, createsuperuser
 from oakling.cli.checks import Issue, deploy_issues
 from oakling.cli.db import db
 from oakling.cli.project import new
@@ -185,3 +186,5 @@ cli.add_command(new)
 cli.add_command(db)
 cli.add_command(collectstatic)
 cli.add_command(openapi)
+cli.add_command(createsuperuser)
+cli.add_command(changepassword)
