@@ -45,6 +45,12 @@ def _short(frame: str) -> str:
     return f"{match.group('fn')} ({path})"
 
 
+def _package(short: str) -> str:
+    path = short.rpartition("(")[2].rstrip(")")
+    head = path.split("/", 1)[0]
+    return head.removesuffix(".py") if "/" in path or head.endswith(".py") else path
+
+
 def summarise(raw: str, top: int) -> str:
     """Tables of the most sampled functions (self and total) from py-spy's raw output."""
     own: collections.Counter[str] = collections.Counter()
@@ -61,7 +67,12 @@ def summarise(raw: str, top: int) -> str:
         own[frames[-1]] += count
         for frame in set(frames[1:]):
             total[frame] += count
-    lines = [f"{samples} samples", "", "self %  function"]
+    packages: collections.Counter[str] = collections.Counter()
+    for fn, n in own.items():
+        packages[_package(fn)] += n
+    lines = [f"{samples} samples", "", "self % by package"]
+    lines += [f"{n / samples:6.1%}  {name}" for name, n in packages.most_common()]
+    lines += ["", "self %  function"]
     lines += [f"{n / samples:6.1%}  {fn}" for fn, n in own.most_common(top)]
     lines += ["", "total % function"]
     lines += [f"{n / samples:6.1%}  {fn}" for fn, n in total.most_common(top)]
