@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from tests.db.conftest import count
 from tests.services import MARIADB, POSTGRES
 
+import oakling.db.engine
 from oakling.db import sync_url
 from oakling.testing import TestClient
 
@@ -234,13 +235,33 @@ def _kill_connections(server: str, server_url: str) -> None:
     time.sleep(0.1)
 
 
-def test_killed_connections_are_replaced_without_a_restart(
+def test_idle_connections_killed_are_replaced_transparently(
+    server: str,
+    server_url: str,
+    client: TestClient,
+    engine: sa.Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(oakling.db.engine, "PING_AFTER_IDLE", 0.0)
+    author = _author(client)
+    assert client.get(f"/authors/{author}").status_code == 200
+    _kill_connections(server, server_url)
+    # idle pooled connections are pinged at checkout: the dead ones are replaced
+    assert client.get(f"/authors/{author}").status_code == 200
+    assert client.post("/authors", json={"name": "Bob"}).status_code == 201
+    assert count(engine, "dbt_author") == 2
+
+
+def test_busy_connection_killed_is_one_503_then_recovers(
     server: str, server_url: str, client: TestClient, engine: sa.Engine
 ) -> None:
     author = _author(client)
     assert client.get(f"/authors/{author}").status_code == 200
     _kill_connections(server, server_url)
-    # pool_pre_ping notices the dead pooled connections and opens new ones
+    # used again at once (no ping): that request fails, the pool starts afresh
+    response = client.post("/authors", json={"name": "Bob"})
+    assert response.status_code == 503
+    assert "retry-after" in response.headers
     assert client.get(f"/authors/{author}").status_code == 200
     assert client.post("/authors", json={"name": "Bob"}).status_code == 201
-    assert count(engine, "dbt_author") == 2
+    assert count(engine, "dbt_author") == 2  # Ada, and Bob once

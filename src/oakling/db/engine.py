@@ -2,8 +2,9 @@
 
 ``databases(app)`` gives the app's ``Databases``, made on first use from the
 settings (``database_url`` is ``"default"``, ``databases`` adds named ones).
-Engines are created lazily, with ``pool_pre_ping`` on, the pool sized from the
-settings and a connect timeout, and disposed when the app shuts down.
+Engines are created lazily, the pool sized from the settings, with a connect
+timeout, idle connections pinged before use (``PING_AFTER_IDLE``), and disposed
+when the app shuts down.
 
 SQLite connections get ``PRAGMA foreign_keys=ON`` and explicit ``BEGIN`` (so
 savepoints work with the stdlib driver). A failed connect is marked as a
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from oakling.exceptions import ConfigurationError
@@ -96,8 +98,18 @@ def async_url(url: str | URL) -> URL:
     return _with_driver(_parse(url), "async")
 
 
+PING_AFTER_IDLE = 1.0
+"""Seconds a pooled connection may sit idle before it is pinged at checkout.
+
+SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one more round trip per request.
+oakling pings only connections idle longer than this (a database restart, a proxy or
+firewall timeout); a connection dropped while busy fails its request with a 503, and the
+pool then replaces every connection opened before the failure.
+"""
+
+
 def _engine_options(url: URL, settings: Settings) -> dict[str, Any]:
-    options: dict[str, Any] = {"pool_pre_ping": True, "echo": settings.db_echo}
+    options: dict[str, Any] = {"echo": settings.db_echo}
     driver = url.drivername.partition("+")[2]
     timeout_arg = _TIMEOUT_ARG.get(driver)
     if timeout_arg is not None:
@@ -132,6 +144,27 @@ def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
         raise dialect.loaded_dbapi.OperationalError(f"{type(exc).__name__}: {exc}") from exc
 
 
+def _checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["oakling_idle_since"] = time.monotonic()
+
+
+def _make_checkout(dialect: Any) -> Any:
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # NOTE: the "pessimistic disconnect handling" of SQLAlchemy's docs, only for
+        # connections that were idle (a new one was just opened: no ping).
+        idle_since = record.info.get("oakling_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError(str(exc)) from exc
+            raise
+
+    return checkout
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # NOTE: the stdlib driver opens transactions itself and breaks SAVEPOINT; let
     # SQLAlchemy emit BEGIN (see _sqlite_begin), and enforce foreign keys as servers do.
@@ -148,6 +181,8 @@ def _sqlite_begin(connection: Connection) -> None:
 def _instrument(engine: Engine) -> Engine:
     event.listen(engine, "handle_error", _mark_connect_failure)
     event.listen(engine, "do_connect", _connect)
+    event.listen(engine.pool, "checkin", _checkin)
+    event.listen(engine.pool, "checkout", _make_checkout(engine.dialect))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

@@ -335,20 +335,34 @@ def _sync_provider(name: str) -> Callable[[Request], Iterator[Session]]:
     return provide_session
 
 
+def _commit_and_close(db: orm.Session) -> None:
+    try:
+        db.commit()
+    finally:
+        db.close()
+
+
+def _close(db: orm.Session) -> None:
+    db.close()  # rolls back
+
+
 def _async_provider(name: str) -> Callable[[Request], AsyncIterator[AsyncSession]]:
     async def provide_async_session(request: Request) -> AsyncIterator[AsyncSession]:
         dbs = databases(request.app)
         db = new_async_session(dbs, name, request)
         try:
             yield db
-            if db.in_transaction():
-                await db.commit()
         except BaseException as exc:
             _note_retry_after(exc, dbs)
-            await db.rollback()
+            if db.sync_session.in_transaction():
+                await db.run_sync(_close)
             raise
-        finally:
-            await db.close()
+        if db.sync_session.in_transaction():  # else it never connected: nothing to end
+            try:
+                await db.run_sync(_commit_and_close)  # one trip into the greenlet, not two
+            except BaseException as exc:
+                _note_retry_after(exc, dbs)
+                raise
 
     provide_async_session.__qualname__ = f"provide_async_session[{name}]"
     return provide_async_session
