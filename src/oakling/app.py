@@ -367,7 +367,7 @@ class App(Scaffold):
         started = time.perf_counter() if settings.access_log else 0.0
         if self.proxies is not None:
             self.proxies.apply(scope)
-        host = sent_id = None
+        host = sent_id = cookie = None
         hosts_sent = 0
         for key, value in scope["headers"]:
             if key == b"host":
@@ -375,6 +375,8 @@ class App(Scaffold):
                 hosts_sent += 1
             elif key == b"x-request-id":
                 sent_id = value
+            elif key == b"cookie":
+                cookie = value
         if not settings.request_id:
             request_id = None
         elif sent_id is None:
@@ -406,8 +408,8 @@ class App(Scaffold):
                 route.__class__ is Endpoint
                 and route.fast
                 and (
-                    scope["method"] in _SAFE_METHODS
-                    or self._csrf_marker is None
+                    cookie is None
+                    or scope["method"] in _SAFE_METHODS
                     or not _has_cookie(scope["headers"], self._csrf_marker)
                 )
             ):
@@ -762,13 +764,12 @@ def _adding_headers(
     return adding
 
 
-def _has_cookie(headers: list[tuple[bytes, bytes]], marker: bytes) -> bool:
-    # NOTE: a cheap look for `name=` (a false hit only costs the slow path's exact check);
-    # a plain loop, faster than any() over a generator.
-    for key, value in headers:  # noqa: SIM110
-        if key == b"cookie" and marker in value:
-            return True
-    return False
+def _has_cookie(headers: list[tuple[bytes, bytes]], marker: bytes | None) -> bool:
+    # NOTE: a cheap look for `name=` in every Cookie header (HTTP/2 may send several);
+    # a false hit only costs the slow path, where the exact check runs.
+    if marker is None:
+        return False
+    return any(key == b"cookie" and marker in value for key, value in headers)
 
 
 def _give_answer(request: Request) -> Response:

@@ -31,7 +31,7 @@ from oakling._internal.hosts import PROCESS_ID, new_request_id, request_counter
 from oakling._internal.injection import solve_sync
 from oakling.exceptions import BadRequest, HTTPError
 from oakling.http.request import Request
-from oakling.http.response import Response, status_line
+from oakling.http.response import Response, status_line, wsgi_headers
 from oakling.logs import log_access
 
 if TYPE_CHECKING:
@@ -266,11 +266,25 @@ class WSGIAdapter:
             response, extra = self._save_session(request, response, extra)
         if request_id is not None:
             extra = (*extra, ("x-request-id", request_id.decode()))
-        if extra:
-            # NOTE: added to the list given to the server, not to the response object,
-            # which may be shared between requests.
-            start_response = _adding_headers(start_response, extra, security)
-        body = response.to_wsgi(environ, start_response)
+        # NOTE: the headers go on the list given to the server, never on the response
+        # object, which may be shared between requests.
+        if response.__class__.to_wsgi is _WHOLE_TO_WSGI:
+            raw = response.raw_headers
+            names = security.names
+            for key, _value in raw:
+                if key in names:
+                    # NOTE: a header the response sets itself wins over the default.
+                    present = {name.decode("latin-1") for name, _ in raw}
+                    extra = tuple(header for header in extra if header[0] not in present)
+                    break
+            headers = wsgi_headers(raw)
+            headers.extend(extra)
+            start_response(status_line(response.status_code), headers)
+            body: Iterable[bytes] = [] if scope["method"] == "HEAD" else [response.body]
+        else:
+            if extra:
+                start_response = _adding_headers(start_response, extra, security)
+            body = response.to_wsgi(environ, start_response)
         if context is None and request._form is None and not settings.access_log:
             return body
 
@@ -399,6 +413,7 @@ def _as_str(headers: tuple[tuple[bytes, bytes], ...]) -> tuple[tuple[str, str], 
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_WHOLE_TO_WSGI = Response.to_wsgi
 
 
 def _call_fast_sync(app: App, endpoint: Endpoint, request: Request) -> Response:
