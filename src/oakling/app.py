@@ -320,7 +320,7 @@ class App(Scaffold):
                 settings.csrf_enabled
             ):
                 endpoint.fast = endpoint.fast_sync = False
-            elif server_side and not endpoint.dependant.path_only:
+            elif server_side and _takes_request(endpoint.dependant):
                 endpoint.fast = False
             overrides = overrides_of(endpoint.handler)
             if overrides:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -251,7 +252,12 @@ def call(
             **{"HTTP_" + k.decode().upper().replace("-", "_"): v.decode() for k, v in headers},
         }
         started: list[Any] = []
-        list(app.wsgi(environ, lambda status, hdrs, exc=None: started.extend([status, hdrs])))
+
+        def start_response(status: str, hdrs: list[tuple[str, str]], exc: Any = None) -> Any:
+            started.extend([status, hdrs])
+            return lambda data: None
+
+        list(app.wsgi(environ, start_response))
         return int(started[0].split()[0]), {k.lower(): v for k, v in started[1]}
     import asyncio
 
@@ -260,7 +266,7 @@ def call(
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         messages.append(message)
 
     scope = {

@@ -49,9 +49,7 @@ _HEADERS = {
     "content_security_policy": "Content-Security-Policy",
     "content_security_policy_report_only": "Content-Security-Policy-Report-Only",
 }
-HSTS = b"strict-transport-security"
-NAMES = frozenset({*(name.lower().encode() for name in _HEADERS.values()), HSTS})
-"""The (lower-case) names of every header this module may add."""
+_HSTS = b"strict-transport-security"
 
 
 def csp_nonce(request: Request) -> str:
@@ -162,7 +160,7 @@ class SecurityHeaders:
                 static.append((name, value.encode("latin-1")))
         self.http: tuple[RawHeader, ...] = tuple(static)
         hsts = hsts_value(settings)
-        self.https = self.http + (((HSTS, hsts.encode("latin-1")),) if hsts else ())
+        self.https = self.http + (((_HSTS, hsts.encode("latin-1")),) if hsts else ())
         self.templates = tuple(templates)
         self.wsgi_http = _as_str(self.http)
         self.wsgi_https = _as_str(self.https)
