@@ -29,7 +29,8 @@ SERVER_CPU = "0"
 LOAD_CPU = "1"
 CONNECTIONS = 64
 """wrk's connections: enough to keep one server core and the pool busy."""
-LOOP = "uvloop"
+LOOP = os.environ.get("TFB_LOOP", "uvloop")
+"""granian's event loop for ASGI apps (uvloop, as TechEmpower's Python entries use)."""
 
 
 def server_env(extra_path: str | None = None) -> dict[str, str]:
