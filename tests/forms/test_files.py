@@ -14,7 +14,7 @@ from PIL import Image
 from tests.conftest import ClientFactory
 from tests.forms.conftest import _TOKEN_RE, submit
 
-from oakling import App, Request
+from oakling import App, Request, Settings
 from oakling.forms import FileField, Form, ImageField, TextField
 from oakling.http.multipart import FormData, UploadFile
 
@@ -31,16 +31,23 @@ class Upload(Form):
     cv = FileField(required=False, max_size=1_000, extensions=[".pdf", "txt"])
 
 
-def _app(folder: Path) -> App:
-    app = App()
+def _app(folder: Path, **settings: Any) -> App:
+    app = App(settings=Settings(**settings)) if settings else App()
 
-    @app.route("/upload", methods=["GET", "POST"])
-    def upload(request: Request, form: Upload) -> Any:
+    def keep(request: Request, form: Upload) -> Any:
         if not form.is_valid():
             return form.render(request), (422 if form.is_bound else 200)
         avatar = form.data["avatar"]
         avatar.save(folder / "avatar")
         return {"type": avatar.content_type, "size": avatar.size, "title": form.data["title"]}
+
+    @app.route("/upload", methods=["GET", "POST"])
+    def upload(request: Request, form: Upload) -> Any:
+        return keep(request, form)
+
+    @app.route("/upload-async", methods=["GET", "POST"])
+    async def upload_async(request: Request, form: Upload) -> Any:
+        return keep(request, form)
 
     return app
 
@@ -55,14 +62,15 @@ def test_form_with_files_is_rendered_multipart(make_client: ClientFactory, tmp_p
     assert '<input type="file" name="cv" id="id_cv" accept=".pdf,.txt">' in page
 
 
+@pytest.mark.parametrize("url", ["/upload", "/upload-async"])
 def test_a_real_png_is_accepted_and_its_type_detected(
-    make_client: ClientFactory, tmp_path: Path
+    make_client: ClientFactory, tmp_path: Path, url: str
 ) -> None:
     client = make_client(_app(tmp_path))
     data = _png()
     response = submit(
         client,
-        "/upload",
+        url,
         {"title": "me"},
         files={"avatar": ("me.bin", data, "application/octet-stream")},
     )
@@ -159,6 +167,16 @@ def _single(field: Any, content: bytes, filename: str = "x.png") -> Iterator[For
     upload = UploadFile(spooled, filename=filename, content_type="image/png", size=len(content))
     with FormData([("f", upload)]) as data:
         yield One(data)
+
+
+def test_an_upload_over_the_request_limit_is_a_413_before_any_form(
+    make_client: ClientFactory, tmp_path: Path
+) -> None:
+    client = make_client(_app(tmp_path, max_upload_size=10_000))
+    response = submit(client, "/upload", {"title": "t"}, files={"avatar": ("a.png", b"x" * 20_000)})
+    assert response.status_code == 413
+    assert "OAKLING_MAX_UPLOAD_SIZE" in response.text
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_file_field_checks_size_and_extension(make_client: ClientFactory, tmp_path: Path) -> None:
