@@ -40,13 +40,14 @@ def make_app(database_url: str) -> Iterator[AppFactory]:
     clients: list[tuple[App, TestClient]] = []
 
     def factory(**options: Any) -> tuple[App, TestClient]:
-        settings = Settings(
-            secret_key="test-secret-key-" + "x" * 40,
-            database_url=database_url,
-            email_backend="memory",
+        values: dict[str, Any] = {
+            "secret_key": "test-secret-key-" + "x" * 40,
+            "database_url": database_url,
+            "email_backend": "memory",
             **FAST_HASHING,
-            **options.pop("settings", {}),
-        )
+        }
+        values.update(options.pop("settings", {}))
+        settings = Settings(**values)
         app = App(settings=settings)
         auth = Auth(**options)
         app.include(auth)

@@ -288,3 +288,63 @@ def test_signup_is_off_by_default_and_works_when_on(make_app: AppFactory) -> Non
     )
     assert response.status_code == 303
     assert client2.get("/me").json() == {"username": "bob"}
+
+
+def test_password_reset_mail_goes_through_a_real_smtp_server(make_app: AppFactory) -> None:
+    from email import message_from_bytes
+
+    from aiosmtpd.controller import Controller
+    from tests.cli.conftest import free_port
+
+    received: list[Any] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            received.append(message_from_bytes(envelope.content))
+            return "250 OK"
+
+    port = free_port()
+    smtp = Controller(Handler(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        app, client = make_app(
+            settings={"email_backend": "smtp", "email_host": "127.0.0.1", "email_port": port}
+        )
+        add_user(app)
+        page = client.get("/auth/password/reset", headers={"Accept": "text/html"})
+        client.post(
+            "/auth/password/reset",
+            data={"email": "ann@example.com", "csrf_token": csrf_token(page.text)},
+        )
+    finally:
+        smtp.stop()
+    [message] = received
+    body = message.get_payload(decode=True).decode()
+    link = re.search(r"http://testserver(/auth/password/reset/\S+)", body)
+    assert link
+    form = client.get(link.group(1), headers={"Accept": "text/html"})
+    assert form.status_code == 200
+
+
+def test_unknown_user_takes_as_long_as_a_wrong_password(make_app: AppFactory) -> None:
+    import statistics
+    import time
+
+    from oakling.db.session import session as db_session
+
+    app, _client = make_app(settings={"password_time_cost": 2, "password_memory_cost": 8192})
+    add_user(app)
+    auth = app.extensions["auth"]
+
+    def median(login: str) -> float:
+        times = []
+        with db_session(app) as db:
+            for _ in range(15):
+                start = time.perf_counter()
+                assert auth.authenticate(db, login, "wrong-password") is None
+                times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    known, unknown = median("ann"), median("nobody-here")
+    # the hash dominates both; without the dummy hash "unknown" would be ~100x faster
+    assert 0.5 < unknown / known < 2, (known, unknown)
