@@ -151,6 +151,10 @@ def test_multiple_choice_counts_and_plain_dicts() -> None:
     assert form_class({"tags": ["a"]}).errors == {"tags": ["Enter at least 2 choices (it has 1)."]}
     assert form_class({"tags": "a"}).errors == {"tags": ["Enter at least 2 choices (it has 1)."]}
     assert form_class({}).errors == {"tags": ["This field is required."]}
+    optional = _form(tags=MultipleChoiceField(choices=["a"], required=False))
+    first, second = optional({}).data["tags"], optional({}).data["tags"]
+    first.append("x")
+    assert second == []
 
 
 def test_a_list_value_in_a_plain_dict_gives_its_last_item() -> None:

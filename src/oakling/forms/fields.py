@@ -632,8 +632,6 @@ class MultipleChoiceField(ChoiceField):
     ``max_length`` bound the number chosen.
     """
 
-    empty_value: Any = ()
-
     def __init__(
         self, *, min_length: int | None = None, max_length: int | None = None, **options: Any
     ) -> None:
@@ -658,6 +656,11 @@ class MultipleChoiceField(ChoiceField):
     def is_empty(self, raw: Any) -> bool:
         """Nothing chosen."""
         return not raw
+
+    def clean(self, raw: Any) -> Any:
+        """Convert and validate the choices; an empty field gives a fresh empty list."""
+        value = super().clean(raw)
+        return list(value) if value is self.empty_value and isinstance(value, list) else value
 
     def to_python(self, raw: Any) -> Any:
         """Return the chosen values, each once, in the order of the choices."""

@@ -18,6 +18,7 @@ import datetime as dt
 import re
 import types
 import typing
+import weakref
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, cast, overload
 
 import msgspec
@@ -155,7 +156,7 @@ def _struct_of(cls: type) -> type[msgspec.Struct] | None:
     return getattr(cls, "struct_type", None)
 
 
-_CACHE: dict[type, dict[str, Field]] = {}
+_CACHE: weakref.WeakKeyDictionary[type, dict[str, Field]] = weakref.WeakKeyDictionary()
 
 
 def fields_for_struct(struct: type[msgspec.Struct]) -> dict[str, Field]:
