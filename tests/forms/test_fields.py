@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import importlib
+import inspect
 import re
 import subprocess
 import sys
@@ -40,10 +42,15 @@ def _form(**fields: Field) -> type[Form]:
     return type("F", (Form,), dict(fields))
 
 
-def test_public_names_are_sorted_and_exported() -> None:
-    names = oakling.forms.__all__
-    assert list(names) == sorted(names)
-    assert all(hasattr(oakling.forms, name) for name in names)
+@pytest.mark.parametrize("module_name", ["oakling.forms", "oakling.db.structs"])
+def test_public_names_are_sorted_exported_and_documented(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    names = list(module.__all__)
+    assert names == sorted(names, key=lambda n: (0 if n.isupper() else n[0].islower(), n))
+    for name in names:
+        value = getattr(module, name)
+        if isinstance(value, type) or inspect.isfunction(value):
+            assert value.__doc__, f"{module_name}.{name} has no docstring"
 
 
 def test_import_oakling_loads_no_forms_pillow_or_sqlalchemy() -> None:

@@ -368,6 +368,9 @@ class Form:
     def __html__(self) -> Markup:
         return self.render()
 
+    def __str__(self) -> str:
+        return str(self.render())
+
     def __repr__(self) -> str:
         state = "unbound" if not self.is_bound else ("valid" if self.is_valid() else "invalid")
         return f"<{type(self).__name__} {state}>"
