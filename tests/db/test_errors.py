@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from tests.db.conftest import count
+from tests.db.models import DbtAuthor
 from tests.services import MARIADB, POSTGRES
 
 import oakling.db.engine
-from oakling.db import sync_url
+from oakling import App
+from oakling.db import Session, databases, sync_url
 from oakling.testing import TestClient
 
 
@@ -265,3 +267,24 @@ def test_busy_connection_killed_is_one_503_then_recovers(
     assert client.get(f"/authors/{author}").status_code == 200
     assert client.post("/authors", json={"name": "Bob"}).status_code == 201
     assert count(engine, "dbt_author") == 2  # Ada, and Bob once
+
+
+def test_no_free_pooled_connection_is_a_503(
+    server_url: str, plain_app: Callable[..., App], engine: sa.Engine
+) -> None:
+    app = plain_app(server_url, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.2)
+
+    @app.post("/add")
+    def add(db: Session) -> None:
+        db.add(DbtAuthor(name="Ada"))
+        db.flush()
+
+    with TestClient(app) as client:
+        held = databases(app).engine().connect()  # the only pooled connection is busy
+        try:
+            response = client.post("/add")
+        finally:
+            held.close()
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert count(engine, "dbt_author") == 0

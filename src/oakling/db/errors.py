@@ -172,7 +172,8 @@ def violation_message(violation: Violation) -> str:
     kind = violation.kind
     if kind == "unique":
         if columns:
-            return f"A {table} with this {columns} already exists."
+            article = "An" if table[:1].lower() in "aeiou" else "A"
+            return f"{article} {table} with this {columns} already exists."
         return f"This {table} conflicts with an existing one ({violation.constraint or 'unique'})."
     if kind == "foreign_key":
         if columns:
