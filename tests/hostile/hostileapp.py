@@ -54,6 +54,12 @@ PUBLIC.mkdir()
 (PUBLIC / "hello.txt").write_text("hello, file\n")
 (ROOT / "secret.txt").write_text("TOP SECRET\n")
 (PUBLIC / ".hidden").write_text("dotfile\n")
+(PUBLIC / "escape.txt").symlink_to(ROOT / "secret.txt")  # a symlink out of the folder
+(PUBLIC / "sub").mkdir()
+(PUBLIC / "sub" / "inner.txt").write_text("inner\n")
+
+
+app.static("/static", PUBLIC)
 
 
 class Colour(enum.Enum):

@@ -463,3 +463,47 @@ def test_hostile_range_header(server: Server, name: str) -> None:
     assert reply.status == status, reply.text
     assert reply.body == body
     still_serves(server)
+
+
+# -- static files (oakling.web.static) ------------------------------------------------------
+
+STATIC_REFUSED = [
+    "/static/../secret.txt",
+    "/static/%2e%2e/secret.txt",
+    "/static/%2e%2e%2fsecret.txt",
+    "/static/..%2fsecret.txt",
+    "/static/..%5csecret.txt",
+    "/static/sub/..%2f..%2fsecret.txt",
+    "/static/sub/%2e%2e/%2e%2e/secret.txt",
+    "/static/%2fetc%2fpasswd",
+    "/static//etc/passwd",
+    "/static/%5c..%5csecret.txt",
+    "/static/escape.txt",
+    "/static/.hidden",
+    "/static/sub/",  # no directory listing
+    "/static/hello.txt%00",
+    "/static/hello.txt%00.png",
+    "/static/C:%5cWindows%5cwin.ini",
+]
+
+
+@pytest.mark.parametrize("target", STATIC_REFUSED)
+def test_static_files_never_leave_their_folder(server: Server, target: str) -> None:
+    reply = raw(server, request_bytes(target=target))
+    assert reply is not None
+    assert reply.status in (400, 404), (reply.status, reply.text)
+    assert b"TOP SECRET" not in reply.body
+    assert b"root:" not in reply.body
+    assert b"dotfile" not in reply.body
+    still_serves(server)
+
+
+@pytest.mark.parametrize(
+    ("target", "body"),
+    [("/static/hello.txt", b"hello, file\n"), ("/static/sub/inner.txt", b"inner\n")],
+)
+def test_static_files_serve_what_is_inside(server: Server, target: str, body: bytes) -> None:
+    reply = raw(server, request_bytes(target=target))
+    assert reply is not None
+    assert reply.status == 200
+    assert reply.body == body
