@@ -214,3 +214,20 @@ def test_callable_initial_and_render_options() -> None:
 def test_a_file_where_text_is_expected_is_an_error(field: Field, raw: Any) -> None:
     with pytest.raises(ValueError, match=re.escape("Enter text, not a file.")):
         field.clean(raw)
+
+
+def test_choice_field_as_radio_buttons() -> None:
+    form_class = _form(size=ChoiceField(choices=Size, radio=True, help_text="Pick one"))
+    html = str(form_class({"size": "9"})["size"])
+    assert html.startswith(
+        '<fieldset class="field field-size invalid" id="id_size" aria-invalid="true" '
+        'aria-describedby="id_size-help id_size-error"><legend>Size</legend>'
+    )
+    assert (
+        '<input type="radio" name="size" id="id_size_1" value="2" required>'
+        '<label for="id_size_1">Extra large</label>' in html
+    )
+    assert "<li>Select one of the options shown.</li>" in html
+    chosen = str(form_class({"size": "2"})["size"])
+    assert 'id="id_size_1" value="2" checked required>' in chosen
+    assert form_class({"size": "2"}).data == {"size": Size.EXTRA_LARGE}

@@ -47,7 +47,7 @@ class Profile(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(extra_json_schema={"format": "email"})]
     secret: Annotated[str, msgspec.Meta(extra_json_schema={"format": "password"})]
     age: Annotated[int, msgspec.Meta(ge=0, lt=150, description="In years")]
-    size: Literal["s", "m", "l"]
+    size: Annotated[Literal["s", "m", "l"], msgspec.Meta(extra={"widget": "radio"})]
     color: Color = Color.RED
     colors: list[Color] = []
     nickname: str | None = None
@@ -84,6 +84,7 @@ def test_fields_follow_the_struct() -> None:
     for name, kind in expected.items():
         assert type(fields[name]) is kind, name
     assert fields["name"].label == "Full name"
+    assert fields["size"].radio is True
     assert fields["age"].help_text == "In years"
     assert [n for n, f in fields.items() if f.required] == [
         "name",

@@ -585,6 +585,8 @@ class ChoiceField(Field):
     Args:
         choices: An ``Enum`` class, a mapping value → label, ``(value, label)``
             pairs or plain values; values may be of any type (their text is sent).
+        radio: Render labelled radio buttons in a ``<fieldset>`` instead of a
+            ``<select>`` (better for a few choices).
         **options: The options of :class:`Field`.
     """
 
@@ -593,9 +595,10 @@ class ChoiceField(Field):
         "invalid_choice": "Select one of the options shown.",
     }
 
-    def __init__(self, *, choices: Any, **options: Any) -> None:
+    def __init__(self, *, choices: Any, radio: bool = False, **options: Any) -> None:
         super().__init__(**options)
         self.choices = choices_of(choices)
+        self.radio = radio
         self._by_key = {_key(value): value for value, _ in self.choices}
 
     def to_python(self, raw: Any) -> Any:
@@ -611,8 +614,10 @@ class ChoiceField(Field):
         return "" if value is None else _key(value)
 
     def render_input(self, bound: BoundField) -> Markup:
-        """Return the ``<select>``, the submitted or initial choice selected."""
+        """Return the ``<select>`` (or radios), the submitted or initial choice selected."""
         selected = bound.text_value()
+        if self.radio:
+            return _boxes(self, bound, "radio", {selected})
         options: list[str] = []
         if not self.required or selected not in self._by_key:
             options.append(tag("option", {"value": ""}, "---------"))
@@ -622,6 +627,10 @@ class ChoiceField(Field):
         attrs: dict[str, AttrValue] = {"name": bound.html_name, "id": bound.id}
         attrs.update(bound.common_attrs())
         return tag("select", attrs, [Markup("\n"), *options])
+
+    def render_row(self, bound: BoundField) -> Markup:
+        """Return the row; radios go in a ``<fieldset>`` whose ``<legend>`` is the label."""
+        return _fieldset_row(self, bound) if self.radio else super().render_row(bound)
 
 
 class MultipleChoiceField(ChoiceField):
@@ -684,37 +693,43 @@ class MultipleChoiceField(ChoiceField):
 
     def render_input(self, bound: BoundField) -> Markup:
         """Return one labelled checkbox per choice."""
-        selected = self.selected(bound)
-        items: list[str] = []
-        for index, (value, label) in enumerate(self.choices):
-            key = _key(value)
-            option_id = f"{bound.id}_{index}"
-            attrs: dict[str, AttrValue] = {
-                "type": "checkbox",
-                "name": bound.html_name,
-                "id": option_id,
-                "value": key,
-                "checked": key in selected,
-            }
-            attrs.update({k: v for k, v in self.attrs.items() if k != "required"})
-            box = tag("input", attrs)
-            items.append(tag("div", {}, [box, tag("label", {"for": option_id}, label)]))
-        return Markup("").join(items)
+        return _boxes(self, bound, "checkbox", self.selected(bound))
 
     def render_row(self, bound: BoundField) -> Markup:
         """Return a ``<fieldset>`` whose ``<legend>`` is the label."""
-        attrs: dict[str, AttrValue] = {"class": bound.css_class(), "id": bound.id}
-        attrs.update(bound.aria_attrs())
-        return tag(
-            "fieldset",
-            attrs,
-            [
-                tag("legend", {}, self.label),
-                bound.input(),
-                bound.help_html(),
-                bound.errors_html(),
-            ],
-        )
+        return _fieldset_row(self, bound)
+
+
+def _boxes(field: ChoiceField, bound: BoundField, kind: str, selected: set[str]) -> Markup:
+    """One labelled radio button or checkbox per choice."""
+    items: list[str] = []
+    required = kind == "radio" and field.required
+    for index, (value, label) in enumerate(field.choices):
+        key = _key(value)
+        option_id = f"{bound.id}_{index}"
+        attrs: dict[str, AttrValue] = {
+            "type": kind,
+            "name": bound.html_name,
+            "id": option_id,
+            "value": key,
+            "checked": key in selected,
+            "required": required,
+        }
+        attrs.update(field.attrs)
+        box = tag("input", attrs)
+        items.append(tag("div", {}, [box, tag("label", {"for": option_id}, label)]))
+    return Markup("").join(items)
+
+
+def _fieldset_row(field: Field, bound: BoundField) -> Markup:
+    """A group of inputs: a ``<fieldset>`` named by its ``<legend>``, errors linked to it."""
+    attrs: dict[str, AttrValue] = {"class": bound.css_class(), "id": bound.id}
+    attrs.update(bound.aria_attrs())
+    return tag(
+        "fieldset",
+        attrs,
+        [tag("legend", {}, field.label), bound.input(), bound.help_html(), bound.errors_html()],
+    )
 
 
 class _ChoiceCount:

@@ -8,8 +8,8 @@ same Struct validates the JSON API and describes it in OpenAPI.
 
 ``Meta(extra_json_schema={"format": "email"})`` (or ``"password"``) picks an
 e-mail (password) input, as OpenAPI reads it too; ``Meta(extra={"widget":
-"textarea"})`` (or ``"hidden"``, ``"image"``) picks a widget the schema does not
-describe.
+"textarea"})`` (or ``"hidden"``, ``"radio"``, ``"image"``) picks a widget the
+schema does not describe.
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ def field_for(spec: mi.Field, annotation: Any = Any) -> Field:  # noqa: C901
     elif isinstance(tp, mi.DateType):
         field = DateField(**options)
     elif isinstance(tp, (mi.LiteralType, mi.EnumType)):
-        field = ChoiceField(choices=_choices(tp), **options)
+        field = ChoiceField(choices=_choices(tp), radio=widget == "radio", **options)
     elif isinstance(tp, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)) and (
         isinstance(_unwrap(tp.item_type)[0], (mi.LiteralType, mi.EnumType))
     ):
