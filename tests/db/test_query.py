@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 from tests.db.conftest import count
 from tests.db.models import DbtAuthor
 
+from oakling import App
+from oakling.db import Session, async_session, databases, session
 from oakling.testing import TestClient
 
 
@@ -134,3 +139,39 @@ def test_atomic_undoes_only_the_failed_block(client: TestClient, engine: sa.Engi
     with engine.connect() as conn:
         stored = conn.execute(sa.select(DbtAuthor.name).order_by(DbtAuthor.name)).scalars().all()
     assert stored == ["a", "b", "c"]
+
+
+def _other_request_inserts_first(db: Session, engine: sa.Engine, name: str) -> None:
+    fired: list[bool] = []
+
+    @event.listens_for(db, "before_flush")
+    def other_request_wins(*args: object) -> None:
+        if not fired:
+            fired.append(True)
+            with engine.begin() as conn:
+                conn.execute(sa.insert(DbtAuthor).values(name=name))
+
+
+def test_get_or_create_returns_the_row_a_racing_request_made(
+    server_url: str, plain_app: Callable[..., App], engine: sa.Engine
+) -> None:
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time: requests cannot race to insert")
+    app = plain_app(server_url)
+    with session(app) as db:
+        db.scalar(sa.select(sa.func.count()).select_from(DbtAuthor))  # snapshot taken
+        _other_request_inserts_first(db, engine, "Ada")
+        author, created = db.get_or_create(DbtAuthor, name="Ada")
+        assert (author.name, created) == ("Ada", False)
+
+    async def in_async() -> tuple[str, bool]:
+        async with async_session(app) as adb:
+            await adb.scalar(sa.select(sa.func.count()).select_from(DbtAuthor))
+            _other_request_inserts_first(adb.sync_session, engine, "Bob")  # type: ignore[arg-type]
+            found, made = await adb.get_or_create(DbtAuthor, name="Bob")
+            result = (found.name, made)
+        await databases(app).dispose()
+        return result
+
+    assert asyncio.run(in_async()) == ("Bob", False)
+    assert count(engine, "dbt_author") == 2  # each name once: the racing inserts were refused

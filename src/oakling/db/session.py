@@ -149,7 +149,7 @@ class Session(orm.Session):
             with self.begin_nested():
                 self.add(made)
         except IntegrityError:
-            found = self.scalars(statement).first()
+            found = self.scalars(_latest(statement)).first()
             if found is None:
                 raise
             return found, False
@@ -259,11 +259,17 @@ class AsyncSession(sa_asyncio.AsyncSession):
             async with self.begin_nested():
                 self.add(made)
         except IntegrityError:
-            found = (await self.scalars(statement)).first()
+            found = (await self.scalars(_latest(statement))).first()
             if found is None:
                 raise
             return found, False
         return made, True
+
+
+def _latest(statement: Select[T]) -> Select[T]:
+    # NOTE: under REPEATABLE READ (MySQL/MariaDB's default) a plain SELECT still sees the
+    # snapshot without the row the other request just committed; a locking read sees it.
+    return statement.with_for_update(read=True)
 
 
 # -- making sessions --------------------------------------------------------------------
