@@ -431,7 +431,12 @@ TRAVERSALS = [
 def test_path_traversal_on_a_file_route_never_escapes(server: Server, target: str) -> None:
     reply = raw(server, request_bytes(target=target))
     assert reply is not None
-    assert reply.status in (400, 404), (reply.status, reply.text)
+    if "%00" in target.split("?")[0]:
+        assert reply.status == 400, (reply.status, reply.text)
+        assert "The request path contains a NUL byte" in reply.text
+    else:
+        assert reply.status == 404, (reply.status, reply.text)
+        assert "Not Found" in reply.text
     assert b"TOP SECRET" not in reply.body
     assert b"root:" not in reply.body
     still_serves(server)
@@ -491,7 +496,12 @@ STATIC_REFUSED = [
 def test_static_files_never_leave_their_folder(server: Server, target: str) -> None:
     reply = raw(server, request_bytes(target=target))
     assert reply is not None
-    assert reply.status in (400, 404), (reply.status, reply.text)
+    if "%00" in target:
+        assert reply.status == 400, (reply.status, reply.text)
+        assert "The request path contains a NUL byte" in reply.text
+    else:
+        assert reply.status == 404, (reply.status, reply.text)
+        assert "No static file" in reply.text
     assert b"TOP SECRET" not in reply.body
     assert b"root:" not in reply.body
     assert b"dotfile" not in reply.body
