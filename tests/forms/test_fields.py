@@ -13,6 +13,8 @@ import sys
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import oakling.forms
 from oakling.forms import (
@@ -231,3 +233,38 @@ def test_choice_field_as_radio_buttons() -> None:
     chosen = str(form_class({"size": "2"})["size"])
     assert 'id="id_size_1" value="2" checked required>' in chosen
     assert form_class({"size": "2"}).data == {"size": Size.EXTRA_LARGE}
+
+
+class _Everything(Form):
+    text = TextField(max_length=5, pattern="^a")
+    email = oakling.forms.EmailField()
+    number = IntegerField(min_value=0)
+    ratio = FloatField(max_value=1)
+    money = DecimalField(max_digits=5, decimal_places=2)
+    day = oakling.forms.DateField()
+    moment = DateTimeField()
+    choice = ChoiceField(choices=Size)
+    radio = ChoiceField(choices=["a", "b"], radio=True)
+    many = MultipleChoiceField(choices=["a", "b"])
+    flag = BooleanField()
+    secret = oakling.forms.PasswordField()
+    body = TextAreaField()
+    hidden = HiddenField()
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(list(_Everything.fields)),
+        st.one_of(st.text(), st.lists(st.text(), max_size=3)),
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_any_text_gives_errors_or_values_never_an_exception(data: dict[str, Any]) -> None:
+    form = _Everything(data)
+    form.is_valid()
+    assert set(form.errors) | set(form.data) == set(_Everything.fields)
+    html = str(form.render())
+    for value in data.values():
+        for text in value if isinstance(value, list) else [value]:
+            if re.search(r"<[a-zA-Z/!]", text):  # would open a tag if not escaped
+                assert text not in html
