@@ -413,3 +413,32 @@ def test_the_rendered_csrf_field_is_what_the_csrf_check_accepts(
     assert stored == []
     assert submit(client, "/signup", VALID).status_code == 200
     assert len(stored) == 1
+
+
+@pytest.mark.parametrize("wsgi", [False, True], ids=["asgi", "wsgi"])
+def test_random_posts_never_give_a_500(wsgi: bool) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from oakling.testing import TestClient
+
+    names = st.sampled_from([*Signup.fields, "csrf_token", "x", ""])
+    values = st.one_of(st.text(max_size=40), st.binary(max_size=40))
+
+    with TestClient(_app(), wsgi=wsgi) as client:  # no session cookie: no CSRF check
+
+        @given(st.lists(st.tuples(names, values), max_size=8), st.booleans())
+        @settings(max_examples=60, deadline=None)
+        def check(items: list[tuple[str, str | bytes]], multipart: bool) -> None:
+            client.cookies.clear()  # a re-rendered form starts a session; stay without one
+            if multipart:
+                files = [(n, ("f.bin", v)) for n, v in items if isinstance(v, bytes)]
+                data = [(n, v) for n, v in items if isinstance(v, str)]
+                response = client.post("/signup", data=dict(data), files=files or {"z": b""})
+            else:
+                text = [(n, v if isinstance(v, str) else v.hex()) for n, v in items]
+                response = client.post("/async", data=dict(text))
+            assert response.status_code in (200, 400, 413, 422), response.text
+            assert response.status_code != 200 or stored
+
+        check()
