@@ -442,3 +442,35 @@ def test_random_posts_never_give_a_500(wsgi: bool) -> None:
             assert response.status_code != 200 or stored
 
         check()
+
+
+def test_a_jinja2_template_re_renders_the_form_with_a_422(
+    make_client: ClientFactory, tmp_path: Any
+) -> None:
+    from oakling import Settings
+    from oakling.web.templating import render
+
+    (tmp_path / "signup.html").write_text(
+        "<main>{{ form }}</main>"
+        '<p>{{ form["username"].label_tag() }}</p>'
+        "{% if form.errors %}<p>{{ form.errors | length }} errors</p>{% endif %}"
+    )
+    app = App(settings=Settings(template_dirs=(str(tmp_path),)))
+
+    @app.route("/t", methods=["GET", "POST"])
+    def page(request: Request, form: Signup) -> Any:
+        if form.is_valid():
+            return "ok"
+        return render(request, "signup.html", form=form), (422 if form.is_bound else 200)
+
+    client = make_client(app)
+    first = client.get("/t")
+    assert first.status_code == 200
+    assert '<main><form method="post">' in first.text
+    assert 'name="csrf_token"' in first.text
+    assert '<p><label for="id_username">Username</label></p>' in first.text
+    bad = submit(client, "/t", {**VALID, "username": "<b>", "email": "x"})
+    assert bad.status_code == 422
+    assert 'value="&lt;b&gt;"' in bad.text
+    assert "<p>2 errors</p>" in bad.text
+    assert submit(client, "/t", VALID).text == "ok"
