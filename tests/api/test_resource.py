@@ -170,6 +170,9 @@ def test_delete_and_404(client: TestClient) -> None:
     assert client.get(url).status_code == 404
     assert client.delete(url).status_code == 404
     assert client.get("/articles/abc").status_code == 404
+    huge = client.get("/articles/56984112123573184757760")  # over the column's range
+    assert huge.status_code == 422
+    assert huge.json()["errors"][0]["loc"] == ["path", "id"]
 
 
 def test_document_describes_the_resource(url: str) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import re
 from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 from urllib.parse import quote
 
@@ -179,8 +180,10 @@ class Resource(Component):
             action: (perms,) if isinstance(perms, str) else tuple(perms)
             for action, perms in (permissions or {}).items()
         }
-        # NOTE: the plain type: the path converter already checks and converts it.
-        pk_type = column_type(pk_column)
+        # NOTE: with the column's limits: an id too big for the column is a 422, not the
+        # driver's OverflowError (a 500). The plain type picks the path converter.
+        self._pk_annotation = column_type(pk_column)
+        pk_type = self._pk_annotation
         self._pk_type = get_args(pk_type)[0] if get_origin(pk_type) is Annotated else pk_type
         self._register_actions(chosen)
 
@@ -328,7 +331,15 @@ class Resource(Component):
             ),
         ]
         if self.ordering_fields:
-            params.append(_param("ordering", str | None, None))
+            one = "-?(?:" + "|".join(re.escape(f) for f in self.ordering_fields) + ")"
+            ordering = Annotated[
+                str,
+                msgspec.Meta(
+                    pattern=f"^{one}(?:,{one})*$",
+                    description="Fields to sort by, comma-separated; '-' first for descending",
+                ),
+            ]
+            params.append(_param("ordering", ordering | None, None))
         if self.search_fields:
             params.append(_param("q", str | None, None))
         for field in self.filter_fields:
@@ -360,7 +371,7 @@ class Resource(Component):
         return _typed(handler, params, Created[self.read_struct])  # type: ignore[name-defined]
 
     def _item_params(self, *extra: inspect.Parameter) -> list[inspect.Parameter]:
-        return [_param("db", Session), _param(self.pk, self._pk_type), *extra]
+        return [_param("db", Session), _param(self.pk, self._pk_annotation), *extra]
 
     def _make_retrieve(self) -> Callable[..., Any]:
         def handler(db: Session, if_none_match: str | None = None, **ident: Any) -> Any:
