@@ -78,3 +78,28 @@ def test_versioned_example(make_client: ClientFactory) -> None:
     assert list(client.get("/v2/openapi.json").json()["paths"]) == ["/v2/users"]
     assert client.get("/v2/docs").status_code == 200
     assert client.get("/v2/users", params={"limit": 0}).json() == {"users": []}
+
+
+def test_model_resource_example(tmp_path: Path, make_client: ClientFactory) -> None:
+    import sqlalchemy as sa
+
+    from oakling.config import Settings
+    from oakling.db import sync_url
+
+    module = load("api_4")
+    url = f"sqlite:///{tmp_path / 'blog.sqlite3'}"
+    engine = sa.create_engine(sync_url(url))
+    module.Post.__table__.create(engine)
+    engine.dispose()
+    app = module.app
+    app.settings = Settings(debug=True, database_url=url)
+    client = make_client(app)
+    document = client.get("/openapi.json").json()
+    validate(document)
+    assert set(document["paths"]) == {"/v1/posts", "/v1/posts/{id}"}
+    assert client.get("/v1/posts", params={"status": "gone"}).status_code == 422
+    assert client.get("/v1/posts").json()["total"] == 0
+    created = client.post("/v1/posts", json={"title": "Hi", "editor_notes": "shh"})
+    assert created.status_code == 201
+    assert "editor_notes" not in created.json()
+    assert client.get("/v1/posts", params={"q": "hi"}).json()["total"] == 1
