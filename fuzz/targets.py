@@ -319,7 +319,8 @@ def _asgi(
     scope = {
         "type": "http",
         "method": method,
-        "path": unquote_to_bytes(raw_path).decode("utf-8", "surrogateescape"),
+        # NOTE: like uvicorn and granian: undecodable bytes become U+FFFD.
+        "path": unquote_to_bytes(raw_path).decode("utf-8", "replace"),
         "raw_path": raw_path,
         "root_path": "",
         "query_string": query,
@@ -375,7 +376,7 @@ def request(data: bytes) -> None:
     """A whole request through the app over ASGI and WSGI: never a 5xx."""
     head, query_bytes, header_block, body = _split(data, 4)
     method = ("GET", "POST", "HEAD", "PUT")[head[0] % 4] if head else "GET"
-    raw_path = b"/" + head[1:200]
+    raw_path = b"/" + head[1:200].split(b"?", 1)[0]  # the server splits the query off
     if any(c < 0x21 or c > 0x7E for c in raw_path):
         return  # a server refuses a target with spaces or control bytes
     raw = [(b"host", b"example.com")]
