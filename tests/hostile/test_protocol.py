@@ -107,7 +107,21 @@ CASES: dict[str, Case] = {
     "raw UTF-8 in a header value": Case(
         request_bytes(headers=[(b"X-A", "é".encode())]), (200, "hello"), (200, "hello")
     ),
+    "overlong UTF-8 in a header value": Case(
+        request_bytes(target="/cookie", headers=[(b"X-A", b"\xc0\xaf")]), (200, "{"), (200, "{")
+    ),
+    "overlong UTF-8 in a cookie": Case(
+        request_bytes(target="/cookie", headers=[(b"Cookie", b"session=\xc0\xaf")]),
+        (200, '"session":"'),
+        (200, '"session":"'),
+    ),
     # -- path and query ----------------------------------------------------------------
+    "raw NUL in query": Case(
+        request_bytes(target=b"/search?q=a\x00b"), SERVER_400, (400, "Invalid Request Line")
+    ),
+    "raw overlong UTF-8 in query": Case(
+        request_bytes(target=b"/search?q=\xc0\xae"), SERVER_400, (400, "Invalid Request Line")
+    ),
     "raw NUL in path": Case(
         request_bytes(target=b"/hello/a\x00b"), SERVER_400, (400, "Invalid Request Line")
     ),
