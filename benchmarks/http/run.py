@@ -112,8 +112,11 @@ def _time(
     try:
         if warm:
             servers.wrk(server.port, path, args.warmup)
+        server.wait_idle()
         cpu = server.cpu_seconds()
         load = servers.wrk(server.port, path, args.duration)
+        # NOTE: the handlers still running when wrk stops are part of this test's cost.
+        server.wait_idle()
         cpu_us = (server.cpu_seconds() - cpu) / max(load.requests, 1) * 1e6
     except (RuntimeError, OSError) as exc:
         print(f"  {test:10} wrk failed: {exc}", flush=True)

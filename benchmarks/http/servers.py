@@ -90,9 +90,32 @@ class Server:
             return ""
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system, all threads) the worker has used so far."""
-        fields = Path(f"/proc/{self.worker_pid()}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU time the worker's threads have used so far (ns precision, schedstat)."""
+        total = 0
+        for task in Path(f"/proc/{self.worker_pid()}/task").iterdir():
+            try:
+                total += int((task / "schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # a thread that just ended
+        return total / 1e9
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until the worker has finished the requests of clients that left.
+
+        wrk closes its connections when its time is up, but the server still runs the
+        handlers already started (a slow test can leave seconds of work): without this
+        wait, that work would be charged to the next measurement. True if it went idle
+        (a window of 0.2 s with under 2 ms of CPU).
+        """
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while time.monotonic() < deadline:
+            before = self.cpu_seconds()
+            time.sleep(0.2)
+            quiet = quiet + 1 if self.cpu_seconds() - before < 0.002 else 0
+            if quiet == 1:
+                return True
+        return False
 
     def worker_pid(self) -> int:
         """The pid serving requests (granian's worker or gunicorn's, a child of the master)."""
