@@ -108,12 +108,10 @@ class Server:
         (a window of 0.2 s with under 2 ms of CPU).
         """
         deadline = time.monotonic() + timeout
-        quiet = 0
         while time.monotonic() < deadline:
             before = self.cpu_seconds()
             time.sleep(0.2)
-            quiet = quiet + 1 if self.cpu_seconds() - before < 0.002 else 0
-            if quiet == 1:
+            if self.cpu_seconds() - before < 0.002:
                 return True
         return False
 
