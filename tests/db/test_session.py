@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event, select
 from sqlalchemy.pool import Pool
+from tests.db.apps import make_app
 from tests.db.conftest import count
 from tests.db.models import METADATA, DbtAuthor
 
@@ -160,3 +161,15 @@ def test_unknown_database_name_is_a_configuration_error(
     app = plain_app(server_url)
     with pytest.raises(ConfigurationError, match="No database named 'nope'"), session(app, "nope"):
         pass
+
+
+def test_async_handlers_under_wsgi_commit_and_roll_back(server_url: str, engine: sa.Engine) -> None:
+    app = make_app(server_url, is_async=True)
+    with TestClient(app, wsgi=True) as client:  # each server thread runs its own loop
+        assert client.post("/authors", json={"name": "Ada"}).status_code == 201
+        assert client.post("/authors/fail", json={"name": "Bob"}).status_code == 500
+        assert (
+            client.post("/authors/many", json=[{"name": "Cy"}, {"name": "Ada"}]).status_code == 409
+        )
+        assert client.get("/noop").status_code == 200
+    assert count(engine, "dbt_author") == 1

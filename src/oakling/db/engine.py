@@ -14,6 +14,7 @@ disconnect, so the data layer answers it with a 503 and the pool starts afresh.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = ("DEFAULT", "Databases", "async_url", "databases", "sync_url")
 
 DEFAULT = "default"
+
+logger = logging.getLogger("oakling.db")
 
 # dialect -> (sync driver, async driver); the drivers the extras install.
 _DRIVERS: dict[str, tuple[str, str]] = {
@@ -270,12 +273,15 @@ class Databases:
         except RuntimeError:
             running = None
         for (_name, loop), async_engine in async_engines.items():
-            if loop is running:
-                await async_engine.dispose()
-            elif not loop.is_closed() and not loop.is_running():
-                loop.run_until_complete(async_engine.dispose())
-            else:  # its loop is gone or busy elsewhere: forget the connections
-                await async_engine.dispose(close=False)
+            try:
+                if loop is running:
+                    await async_engine.dispose()
+                elif not loop.is_closed() and not loop.is_running():
+                    loop.run_until_complete(async_engine.dispose())
+                else:  # its loop is gone or busy elsewhere: forget the connections
+                    await async_engine.dispose(close=False)
+            except Exception as exc:  # shutting down: report, and close the others
+                logger.warning("Could not close the connections of %r: %s", async_engine, exc)
 
 
 def databases(app: Any) -> Databases:
