@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 from tests.cli.conftest import Invoke
@@ -103,3 +104,37 @@ def test_changepassword(invoke: Invoke, tmp_path: Path) -> None:
     missing = invoke("changepassword", "nobody", cwd=tmp_path)
     assert missing.exit_code == 2
     assert "No user 'nobody'" in missing.output
+
+
+MIGRATED_APP = """
+from oakling import App, Settings
+from oakling.auth import Auth
+
+app = App(settings=Settings(debug=True, database_url="{url}", password_time_cost=1,
+                            password_memory_cost=1024, password_parallelism=1))
+app.include(Auth())
+"""
+
+
+@pytest.mark.parametrize("server", ["postgresql", "mariadb"])
+def test_the_auth_migrations_apply_and_match_the_models(
+    invoke: Invoke, tmp_path: Path, server: str
+) -> None:
+    from tests.services import mariadb_database, postgres_database
+
+    with postgres_database() if server == "postgresql" else mariadb_database() as url:
+        (tmp_path / "app.py").write_text(MIGRATED_APP.format(url=url))
+        assert invoke("db", "init", cwd=tmp_path).exit_code == 0
+        migrated = invoke("db", "migrate", cwd=tmp_path)
+        assert migrated.exit_code == 0, migrated.output
+        assert "Applied auth" in migrated.output
+        checked = invoke("db", "check", cwd=tmp_path)
+        assert checked.exit_code == 0, checked.output
+        env = {"OAKLING_SUPERUSER_PASSWORD": "violet-tram-omelette"}
+        made = invoke("createsuperuser", "--no-input", "--email", "a@b.org", cwd=tmp_path, env=env)
+        assert made.exit_code == 0, made.output
+        engine = create_engine(__import__("oakling.db", fromlist=["sync_url"]).sync_url(url))
+        with Session(engine) as db:
+            [user] = db.scalars(select(User)).all()
+            assert user.email == "a@b.org"
+        engine.dispose()

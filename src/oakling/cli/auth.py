@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -11,6 +13,8 @@ from oakling.cli._context import CLIError, ScriptInfo, app_option, pass_info
 from oakling.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from oakling.auth.core import Auth
 
 __all__ = ("changepassword", "createsuperuser")
@@ -40,6 +44,17 @@ def _ask_password(auth: Auth, user: Any, *, validate: bool) -> None:
             for message in exc.messages:
                 click.echo(f"  {message}", err=True)
     raise CLIError("Three refused passwords; nothing was saved")
+
+
+@contextmanager
+def _closing(auth: Auth) -> Iterator[None]:
+    """Close the app's database connections when the command ends."""
+    try:
+        yield
+    finally:
+        from oakling.db.engine import databases
+
+        asyncio.run(databases(auth.app).dispose())
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:
@@ -90,7 +105,7 @@ def createsuperuser(
     else:
         _ask_password(auth, user, validate=not skip_validation)
     try:
-        with session(auth.app) as db:
+        with _closing(auth), session(auth.app) as db:
             for login in filter(None, (username, email)):
                 if auth.find_user(db, login) is not None:
                     raise CLIError(f"A user {login!r} already exists; nothing was saved")
@@ -123,7 +138,7 @@ def changepassword(info: ScriptInfo, login: str, skip_validation: bool) -> None:
     from oakling.db.session import session
 
     try:
-        with session(auth.app) as db:
+        with _closing(auth), session(auth.app) as db:
             user = auth.find_user(db, login)
             if user is None:
                 raise CLIError(f"No user {login!r}")
