@@ -7,15 +7,15 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, MetaData, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from oakling.db import NAMING_CONVENTION, IntegerPK, Model, Timestamps
+from oakling.db import NAMING_CONVENTION, UUIDPK, IntegerPK, Model, Timestamps
 
 
-class TestBase(Model):
+class DbtBase(Model):
     __abstract__ = True
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class DbtAuthor(IntegerPK, Timestamps, TestBase):
+class DbtAuthor(IntegerPK, Timestamps, DbtBase):
     __tablename__ = "dbt_author"
     __table_args__ = (CheckConstraint("length(name) > 0", name="name_not_empty"),)
 
@@ -23,11 +23,17 @@ class DbtAuthor(IntegerPK, Timestamps, TestBase):
     born: Mapped[dt.date | None] = mapped_column(default=None)
 
 
-class DbtBook(IntegerPK, TestBase):
+class DbtBook(IntegerPK, DbtBase):
     __tablename__ = "dbt_book"
 
     title: Mapped[str] = mapped_column(String(100))
     author_id: Mapped[int] = mapped_column(ForeignKey("dbt_author.id"))
 
 
-METADATA = TestBase.metadata
+class DbtTag(UUIDPK, DbtBase):
+    __tablename__ = "dbt_tag"
+
+    label: Mapped[str] = mapped_column(String(20))
+
+
+METADATA = DbtBase.metadata
