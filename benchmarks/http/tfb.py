@@ -2,8 +2,8 @@
 
 The apps import this module (``PYTHONPATH`` holds ``benchmarks/http`` for every server),
 so each framework runs the same statements against the same pool size; what differs is
-only the framework's own code. The rules are TechEmpower's (Framework Benchmarks, round
-23 "test types"): see benchmarks/README.md, section "HTTP".
+only the framework's own code. The rules are TechEmpower's (Framework Benchmarks, "test
+types"): see benchmarks/README.md, section "HTTP".
 """
 
 from __future__ import annotations
