@@ -131,15 +131,16 @@ def _time(
             "requests": load.requests, "errors": load.errors}  # fmt: skip
 
 
-def section(results: report.Results, args: argparse.Namespace, revision: str) -> str:
+def section(results: report.Results, meta: dict[str, Any]) -> str:
     """The README section: environment, method, one table per server, ratios."""
+    args = argparse.Namespace(**meta)
     command = "benchmarks/.venv/bin/python benchmarks/http/run.py --write"
     if args.quick:
         command += " --quick"
     lines = [
         "### Results (HTTP)",
         "",
-        *report.environment(revision, DISTS),
+        *args.environment,
         f"- Reproduce: `bash benchmarks/setup.sh && {command}` ({args.elapsed / 60:.0f} min)",
         f"- Load: wrk, 1 thread, {servers.CONNECTIONS} connections, pinned to CPU "
         f"{servers.LOAD_CPU}; {args.rounds} round(s) over all apps, a fresh server each time, "
@@ -186,8 +187,13 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="rewrite the README section")
     parser.add_argument("--json", type=Path, help="write the raw results to this file")
     parser.add_argument("--reset-db", action="store_true", help="drop and refill the tables")
+    parser.add_argument("--from-json", type=Path, help="report a run saved with --json")
     args = parser.parse_args()
-    args.duration = args.duration or (1.0 if args.quick else 2.0)
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        _report(saved["results"], saved["meta"], args)
+        return
+    args.duration = args.duration or (1 if args.quick else 2)
     args.rounds = args.rounds or (1 if args.quick else 3)
     tests = [t.strip() for t in args.tests.split(",") if t.strip()]
     unknown = set(tests) - set(PATHS)
@@ -210,12 +216,25 @@ def main() -> None:
                 print(f"{target.key} (round {round_ + 1}/{args.rounds})", flush=True)
                 run_round(target, tests, results[target.key], args, tmp)
                 args.load.append(os.getloadavg()[0])
-    args.elapsed = time.monotonic() - started
-    print(f"done in {args.elapsed / 60:.1f} min")
-    text = section(results, args, revision)
-    print(text)
+    elapsed = time.monotonic() - started
+    print(f"done in {elapsed / 60:.1f} min")
+    meta = {
+        "environment": report.environment(revision, DISTS),
+        "quick": args.quick,
+        "rounds": args.rounds,
+        "warmup": args.warmup,
+        "duration": args.duration,
+        "elapsed": elapsed,
+        "load": args.load,
+    }
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+        args.json.write_text(json.dumps({"meta": meta, "results": results}, indent=1))
+    _report(results, meta, args)
+
+
+def _report(results: report.Results, meta: dict[str, Any], args: argparse.Namespace) -> None:
+    text = section(results, meta)
+    print(text)
     if args.write:
         report.write_readme(ROOT / "benchmarks" / "README.md", text)
 
