@@ -66,9 +66,10 @@ def ratios(results: Results, oakling_key: str) -> str:
     peers = [r for r in results.values() if r["server"] == server and r.get("peer")]
     bare = next((r for r in results.values() if r["server"] == server and r.get("ceiling")), None)
     lines = [
-        _row(["test", "req/s ÷ best peer", "req/s ÷ bare", "bare's CPU/req ÷ oakling's"]),
-        _row(["---", "---:", "---:", "---:"]),
-    ]
+        _row(["test", "req/s ÷ best peer", "req/s ÷ bare", "CPU/req: best peer ÷ oakling",
+              "CPU/req: bare ÷ oakling"]),
+        _row(["---", "---:", "---:", "---:", "---:"]),
+    ]  # fmt: skip
     for test in TESTS:
         own = _rps(mine, test)
         best = max(((_rps(p, test) or 0.0, p["name"]) for p in peers), default=(0.0, ""))
@@ -76,8 +77,11 @@ def ratios(results: Results, oakling_key: str) -> str:
         vs_peer = f"{own / best[0]:.2f}x ({best[1]})" if own and best[0] else "-"
         vs_bare = f"{own / ceiling:.0%}" if own and ceiling else "-"
         own_cpu, bare_cpu = _rps(mine, test, "cpu_us"), _rps(bare, test, "cpu_us")
-        cpu = f"{bare_cpu / own_cpu:.0%}" if own_cpu and bare_cpu else "-"
-        lines.append(_row([test, vs_peer, vs_bare, cpu]))
+        peer_cpus = [(c, p["name"]) for p in peers if (c := _rps(p, test, "cpu_us"))]
+        best_cpu = min(peer_cpus, default=None)
+        cpu_peer = f"{best_cpu[0] / own_cpu:.2f}x ({best_cpu[1]})" if own_cpu and best_cpu else "-"
+        cpu_bare = f"{bare_cpu / own_cpu:.0%}" if own_cpu and bare_cpu else "-"
+        lines.append(_row([test, vs_peer, vs_bare, cpu_peer, cpu_bare]))
     return "\n".join(lines)
 
 

@@ -168,7 +168,7 @@ def section(results: report.Results, meta: dict[str, Any]) -> str:
             lines += [report.table(results, server, "cpu_us"), ""]
     for key in results:
         if results[key]["name"].startswith("oakling"):
-            lines += [f"`{key}` against the field (requests/s ratios):", ""]
+            lines += [f"`{key}` against the field (above 1x / 100%: oakling ahead):", ""]
             lines += [report.ratios(results, key), ""]
     bad = report.failures(results)
     if bad:
