@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import re
 import typing
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any, get_args, get_origin
 
@@ -135,10 +136,10 @@ class _Builder:
                 operation = self._operation(endpoint, note, method)
                 operations.append((path, method.lower(), route.name, operation))
         paths: dict[str, dict[str, Any]] = {}
-        names = [name for _, _, name, op in operations if "operationId" not in op]
+        names = Counter(name for _, _, name, op in operations if "operationId" not in op)
         for path, method, name, operation in operations:
             if "operationId" not in operation:
-                unique = names.count(name) == 1
+                unique = names[name] == 1
                 operation["operationId"] = name if unique else f"{name}_{method}"
             paths.setdefault(path, {})[method] = _ordered(operation)
         self.registry.finish()
