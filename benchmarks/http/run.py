@@ -131,6 +131,34 @@ def _time(
             "requests": load.requests, "errors": load.errors}  # fmt: skip
 
 
+def merge(runs: list[dict[str, Any]]) -> tuple[report.Results, dict[str, Any]]:
+    """Several saved runs as one: every round's samples pooled, the best of them kept."""
+    if len(runs) == 1:
+        return runs[0]["results"], runs[0]["meta"]
+    results: report.Results = {}
+    for run in runs:
+        for key, result in run["results"].items():
+            into = results.setdefault(key, {**result, "tests": {}})
+            for test, cell in result["tests"].items():
+                pooled = into["tests"].setdefault(test, {"samples": []})
+                if "error" in cell or "error" in pooled:
+                    into["tests"][test] = cell if "error" in cell else pooled
+                    continue
+                pooled["samples"] += cell["samples"]
+                best = max(pooled["samples"], key=lambda s: s["rps"])
+                pooled.update(rps=best["rps"], p99_ms=best["p99_ms"], errors=best["errors"])
+                pooled["cpu_us"] = min(s["cpu_us"] for s in pooled["samples"])
+    metas = [run["meta"] for run in runs]
+    meta = {
+        **metas[-1],
+        "rounds": sum(m["rounds"] for m in metas),
+        "elapsed": sum(m["elapsed"] for m in metas),
+        "load": [x for m in metas for x in m["load"]],
+        "runs": len(runs),
+    }
+    return results, meta
+
+
 def section(results: report.Results, meta: dict[str, Any]) -> str:
     """The README section: environment, method, one table per server, ratios."""
     args = argparse.Namespace(**meta)
@@ -141,7 +169,8 @@ def section(results: report.Results, meta: dict[str, Any]) -> str:
         "### Results (HTTP)",
         "",
         *args.environment,
-        f"- Reproduce: `bash benchmarks/setup.sh && {command}` ({args.elapsed / 60:.0f} min)",
+        f"- Reproduce: `bash benchmarks/setup.sh && {command}` ({args.elapsed / 60:.0f} min"
+        + (f" in {args.runs} runs, pooled with `--from-json`)" if "runs" in meta else ")"),
         f"- Load: wrk, 1 thread, {servers.CONNECTIONS} connections, pinned to CPU "
         f"{servers.LOAD_CPU}; {args.rounds} round(s) over all apps, a fresh server each time, "
         "every other round in reverse order; per test and round "
@@ -187,11 +216,13 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="rewrite the README section")
     parser.add_argument("--json", type=Path, help="write the raw results to this file")
     parser.add_argument("--reset-db", action="store_true", help="drop and refill the tables")
-    parser.add_argument("--from-json", type=Path, help="report a run saved with --json")
+    parser.add_argument(
+        "--from-json", type=Path, nargs="+", help="report runs saved with --json (best of all)"
+    )
     args = parser.parse_args()
     if args.from_json:
-        saved = json.loads(args.from_json.read_text())
-        _report(saved["results"], saved["meta"], args)
+        results, meta = merge([json.loads(path.read_text()) for path in args.from_json])
+        _report(results, meta, args)
         return
     args.duration = args.duration or (1 if args.quick else 2)
     args.rounds = args.rounds or (1 if args.quick else 3)
