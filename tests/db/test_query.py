@@ -175,3 +175,10 @@ def test_get_or_create_returns_the_row_a_racing_request_made(
 
     assert asyncio.run(in_async()) == ("Bob", False)
     assert count(engine, "dbt_author") == 2  # each name once: the racing inserts were refused
+
+
+def test_keyset_refuses_nullable_sort_values(client: TestClient, engine: sa.Engine) -> None:
+    _add(engine, "a", "b", "c")  # born is NULL: the route sorts by it
+    response = client.get("/keyset")
+    assert response.status_code == 500
+    assert "keyset(): a sort column is NULL" in response.text

@@ -256,7 +256,7 @@ def _after(columns: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[
     clauses = []
     for i, (column, descending) in enumerate(columns):
         value = values[i]
-        if value is None:
+        if value is None:  # a hand-made cursor: keyset() never makes one with NULL
             return false()
         equal = [columns[j][0] == values[j] for j in range(i)]
         beyond = column < value if descending else column > value
@@ -272,7 +272,16 @@ def make_keyset_page(
     rows = rows[:limit]
     width = len(rows[0]) - columns_count if rows else 0
     items = [row[0] if single else row[:width] for row in rows]
-    cursor = encode_cursor(list(rows[-1][width:])) if more and rows else None
+    cursor = None
+    if more and rows:
+        values = list(rows[-1][width:])
+        if any(value is None for value in values):
+            raise TypeError(
+                "keyset(): a sort column is NULL in a row, so pages after it cannot be "
+                "found; sort by NOT NULL columns (or coalesce(column, ...)), ending with "
+                "the primary key"
+            )
+        cursor = encode_cursor(values)
     next_url = _url_with(request, after=cursor) if cursor else None
     return KeysetPage(items, cursor, next_url)
 
