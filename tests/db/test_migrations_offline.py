@@ -102,14 +102,14 @@ def test_typical_queries_compile(dialect: str, models: tuple[type[Model], type[M
 
 @pytest.mark.parametrize("dialect", ["mssql", "oracle", "postgresql"])
 def test_migrate_sql_offline(dialect: str) -> None:
-    out = ok(oakling(PROJECT, "db", "migrate", "--sql", "--url", f"{dialect}://", url="sqlite://"))
+    args = ("db", "migrate", "--sql", "--url", f"{dialect}://")
+    out = ok(oakling(PROJECT, *args, url="sqlite://", spawn=True))
     assert out.index("CREATE TABLE ofl_author") < out.index("CREATE TABLE ofl_book")
     _snapshot(f"migrate_{dialect}.sql", out)
 
 
 def test_downgrade_sql_offline() -> None:
-    out = ok(
-        oakling(PROJECT, "db", "downgrade", "--sql", "heads:base", url="mssql+pyodbc://u:p@h/db")
-    )
+    args = ("db", "downgrade", "--sql", "heads:base")
+    out = ok(oakling(PROJECT, *args, url="mssql+pyodbc://u:p@h/db", spawn=True))
     assert out.index("DROP TABLE ofl_book") < out.index("DROP TABLE ofl_author")
     _snapshot("downgrade_mssql.sql", out)
