@@ -300,3 +300,17 @@ def test_a_failing_migration_leaves_nothing_half_applied(tmp_path: Path, backend
         assert "Traceback" not in result.stderr
         assert tables(url) <= {"alembic_version"}  # the first revision was rolled back too
         assert ok(oakling(tmp_path, "db", "current", url=url)).startswith("No migration applied")
+
+
+def test_makemigrations_warns_when_a_column_may_have_been_renamed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    write(tmp_path, {"app.py": APP, "models.py": SCORED.format(name="name", score="str")})
+    ok(oakling(tmp_path, "db", "init", url=url))
+    ok(oakling(tmp_path, "db", "makemigrations", "-m", "create", url=url))
+    ok(oakling(tmp_path, "db", "migrate", url=url))
+    write(tmp_path, {"models.py": SCORED.format(name="full_name", score="str")})
+    out = ok(oakling(tmp_path, "db", "makemigrations", "-m", "rename?", url=url))
+    assert out.splitlines()[1] == (
+        "  note: it drops and adds columns; if that is a rename, edit it to use "
+        "alter_column(..., new_column_name=...) or the data is lost"
+    )
