@@ -78,17 +78,17 @@ def _migrations(info: ScriptInfo, database: str, url: str | None = None) -> Migr
         )
 
 
-@click.group()
-def db() -> None:
-    r"""Migrations, fixtures and the database shell (oakling[db]).
+_EPILOG = """\b
+First time:    oakling db init
+After a model change:
+               oakling db makemigrations -m "add author.born"
+               oakling db migrate
+In CI:         oakling db migrate && oakling db check"""
 
-    \b
-    First time:   oakling db init
-    After a model change:
-                  oakling db makemigrations -m "add author.born"
-                  oakling db migrate
-    In CI:        oakling db migrate && oakling db check
-    """
+
+@click.group(epilog=_EPILOG)
+def db() -> None:
+    """Migrations, fixtures and the database shell (oakling[db])."""
 
 
 @db.command()
