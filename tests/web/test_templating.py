@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -391,3 +392,27 @@ def test_oakling_web_exports_are_sorted_documented_and_lazy() -> None:
         assert getattr(oakling.web, name).__doc__, name
     with pytest.raises(AttributeError):
         oakling.web.nothing_here  # noqa: B018
+
+
+def test_the_docs_example(make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    for name in list(os.environ):
+        if name.startswith("OAKLING_"):
+            monkeypatch.delenv(name)
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "templates_1.py"
+    spec = importlib.util.spec_from_file_location("docs_example_templates_1", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    client = make_client(module.app)
+    page = client.get("/")
+    assert "<li>&lt;Cake&gt;: 4.20 €</li>" in page.text
+    assert '<link rel="stylesheet" href="/static/css/site.css">' in page.text
+    assert '<a href="/">Reload</a>' in page.text
+    assert client.get("/static/css/site.css").headers["content-type"] == "text/css; charset=utf-8"
+    missing = client.get("/nope", headers=HTML)
+    assert missing.status_code == 404
+    assert "<title>Not found</title>" in missing.text
+    assert "<h1>Nothing here</h1><p>No route for GET /nope</p>" in missing.text
