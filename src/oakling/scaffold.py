@@ -193,7 +193,8 @@ class Scaffold:
 
         Use as ``@app.template_filter`` or ``@app.template_filter("name")``; the
         default name is the function's. A component's filters are available in
-        every template of the app. Register them before the first render.
+        every template of the app. Register them at import time (a later one makes
+        the app rebuild its template environment).
         """
         return self._template_registration(self.template_filters, name)
 
@@ -211,10 +212,12 @@ class Scaffold:
     def _template_registration(self, table: dict[str, Any], name: Any) -> Any:
         if callable(name):
             table[name.__name__] = name
+            self._changed()
             return name
 
         def decorator(fn: F) -> F:
             table[name or fn.__name__] = fn
+            self._changed()
             return fn
 
         return decorator

@@ -416,3 +416,22 @@ def test_the_docs_example(make_client: ClientFactory, monkeypatch: pytest.Monkey
     assert missing.status_code == 404
     assert "<title>Not found</title>" in missing.text
     assert "<h1>Nothing here</h1><p>No route for GET /nope</p>" in missing.text
+
+
+def test_late_registrations_rebuild_the_environment(site: Path, tmp_path: Path) -> None:
+    app = make_app(site)
+    first = Templates.of(app)
+    assert render_string(app, "note.txt", payload="x") == "Note: x"
+
+    @app.template_filter
+    def late(value: str) -> str:
+        return value[::-1]
+
+    assert Templates.of(app) is not first
+    (site / "templates" / "late.txt").write_text("{{ 'abc'|late }}")
+    assert render_string(app, "late.txt") == "cba"
+    extra = tmp_path / "extra"
+    (extra / "extra").mkdir(parents=True)
+    (extra / "extra" / "x.txt").write_text("from a late component")
+    app.include(Component("extra", templates=str(extra)))
+    assert render_string(app, "extra/x.txt") == "from a late component"

@@ -73,18 +73,24 @@ class Templates:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.components = len(app.components)
         self.folders = template_folders(app)
         self.env = self._make_env()
 
     @classmethod
     def of(cls, app: App) -> Templates:
-        """Return ``app``'s templates, making the environment on first use."""
+        """Return ``app``'s templates, making the environment on first use.
+
+        A filter or global registered, or a component included, after the first
+        render makes a new environment (templates are compiled again).
+        """
         templates: Templates | None = app.extensions.get("templates")
-        if templates is None:
+        if templates is None or templates.components != len(app.components):
             with _lock:
                 templates = app.extensions.get("templates")
-                if templates is None:
+                if templates is None or templates.components != len(app.components):
                     templates = app.extensions["templates"] = cls(app)
+                    _watch(app)
         return templates
 
     def _make_env(self) -> _Environment:
@@ -126,6 +132,20 @@ class Templates:
         """Render template ``name`` with ``context`` (and ``request``) to a string."""
         template = self.env.get_template(name)
         return template.render({**(context or {}), "request": request})
+
+
+def _watch(app: App) -> None:
+    # NOTE: a registration after the first render drops the environment (Scaffold calls
+    # its change listeners); each app and component is watched once.
+    watched: set[int] = app.extensions.setdefault("templates.watched", set())
+
+    def drop() -> None:
+        app.extensions.pop("templates", None)
+
+    for scaffold in (app, *app.components):
+        if id(scaffold) not in watched:
+            watched.add(id(scaffold))
+            scaffold.on_change(drop)
 
 
 def template_folders(app: App) -> list[str]:
