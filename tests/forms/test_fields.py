@@ -37,7 +37,7 @@ from oakling.forms import (
     TextAreaField,
     TextField,
 )
-from oakling.forms.fields import choices_of
+from oakling.forms.choices import choices_of
 
 
 def _form(**fields: Field) -> type[Form]:

@@ -29,9 +29,9 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
     raise MissingDependency("markupsafe", extra="forms") from exc
 
+from oakling.forms.choices import ChoiceField, MultipleChoiceField
 from oakling.forms.fields import (
     BooleanField,
-    ChoiceField,
     DateField,
     DateTimeField,
     DecimalField,
@@ -41,7 +41,6 @@ from oakling.forms.fields import (
     FloatField,
     HiddenField,
     IntegerField,
-    MultipleChoiceField,
     PasswordField,
     TextAreaField,
     TextField,

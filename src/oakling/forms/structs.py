@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar, cast, 
 import msgspec
 from msgspec import inspect as mi
 
+from oakling.forms.choices import ChoiceField, MultipleChoiceField
 from oakling.forms.fields import (
     BooleanField,
-    ChoiceField,
     DateField,
     DateTimeField,
     DecimalField,
@@ -35,7 +35,6 @@ from oakling.forms.fields import (
     FloatField,
     HiddenField,
     IntegerField,
-    MultipleChoiceField,
     PasswordField,
     TextAreaField,
     TextField,
