@@ -7,7 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.db import fixture_models
 from tests.db.cli_support import BACKENDS, columns, database, oakling, ok, rows, tables, write
+
+from oakling import App, Component, Settings
+from oakling.db.migrations import project
+from oakling.exceptions import ConfigurationError
 
 APP = """
     from oakling import App
@@ -314,3 +319,30 @@ def test_makemigrations_warns_when_a_column_may_have_been_renamed(tmp_path: Path
         "  note: it drops and adds columns; if that is a rename, edit it to use "
         "alter_column(..., new_column_name=...) or the data is lost"
     )
+
+
+def test_component_ownership_rules(tmp_path: Path) -> None:
+    def app_with(*components: Component) -> App:
+        app = App(settings=Settings(debug=True))
+        for component in components:
+            app.include(component)
+        return app
+
+    found = project(app_with(Component("fx", models="tests.db.fixture_models")), tmp_path)
+    fx = found.branch("fx")
+    assert fx.tables == {"fx_writer", "fx_work"}
+    assert fx.directory == Path(fixture_models.__file__).parent / "migrations"
+    assert found.branch("app").tables == frozenset()  # nothing under tmp_path
+    assert found.owner("fx_work") is fx
+
+    moved = Component("fx", models=fixture_models, migrations="../fx_migrations")
+    assert project(app_with(moved), tmp_path).branch("fx").directory == (
+        Path(fixture_models.__file__).parents[1] / "fx_migrations"
+    )
+    with pytest.raises(ConfigurationError, match="cannot be called 'app'"):
+        project(app_with(Component("app", models=fixture_models)), tmp_path)
+    with pytest.raises(ConfigurationError, match="importing its models module 'nowhere' failed"):
+        project(app_with(Component("fx", models="nowhere")), tmp_path)
+    root = Path(fixture_models.__file__).parent
+    with pytest.raises(ConfigurationError, match="would keep its migrations in the project's"):
+        project(app_with(Component("fx", models=fixture_models)), root)
