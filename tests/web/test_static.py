@@ -418,3 +418,15 @@ def test_file_stat_is_reused_only_for_hashed_files(site: Path) -> None:
     assert files._cache["css/app.0123456789ab.css"].stat is not None
     assert files._cache["css/app.css"].stat is None
     assert os.path.isabs(files._cache["css/app.css"].path)
+
+
+def test_a_folder_added_after_serving_takes_effect(make_client: ClientFactory, site: Path) -> None:
+    app = App(settings=Settings())
+    app.root_path = str(site)
+    app.include(_component(site))
+    client = make_client(app)
+    assert client.get("/static/blog/css/shared.css").text == "/* from the component */"
+    (site / "static" / "blog" / "css").mkdir(parents=True)
+    (site / "static" / "blog" / "css" / "shared.css").write_text("/* project */")
+    app.static()
+    assert client.get("/static/blog/css/shared.css").text == "/* project */"

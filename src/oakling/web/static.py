@@ -158,7 +158,7 @@ class StaticFiles:
         if not os.path.isdir(folder):
             logger.warning("The static folder %s does not exist (yet)", folder)
         self.folders.append((namespace, os.path.realpath(folder)))
-        self._search = None
+        self._search = self._cache = None  # NOTE: a new folder may now win: resolve again
 
     def add_component(self, component: Component) -> None:
         """Serve ``component``'s static folder under ``<url_path>/<component name>/``.
