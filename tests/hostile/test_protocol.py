@@ -9,12 +9,13 @@ nothing was stored and the server still answers the next request.
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import dataclass
 
 import pytest
 from tests.integration.conftest import Server
 
-from .conftest import Reply, is_granian, raw, request_bytes, still_serves, stored
+from .conftest import Reply, is_granian, parse_replies, raw, request_bytes, still_serves, stored
 
 pytestmark = pytest.mark.server
 
@@ -114,6 +115,21 @@ CASES: dict[str, Case] = {
         request_bytes(target="/cookie", headers=[(b"Cookie", b"session=\xc0\xaf")]),
         (200, '"session":"'),
         (200, '"session":"'),
+    ),
+    # granian passes an empty Host on and oakling falls back to the server's address
+    # (here 127.0.0.1, an allowed host); gunicorn sets HTTP_HOST to "" and it is refused.
+    "empty Host header": Case(
+        b"GET /plain HTTP/1.1\r\nHost: \r\nConnection: close\r\n\r\n",
+        (200, "hello"),
+        (400, "Invalid Host header ''"),
+    ),
+    "two Content-Type headers": Case(
+        request_bytes("POST", "/json", [JSON, ("Content-Type", "text/plain")], BODY, length=True),
+        (201, '"keys":1'),  # the first one counts
+        (400, "CONTENT-TYPE"),
+    ),
+    "chunk extension": Case(
+        chunked(b'7;ext=1\r\n{"a":1}\r\n0\r\n\r\n'), (201, '"keys":1'), (201, '"keys":1')
     ),
     # -- path and query ----------------------------------------------------------------
     "raw NUL in query": Case(
@@ -331,3 +347,35 @@ def test_smuggling_shape_is_refused_or_closes(server: Server, name: str) -> None
     assert reply.extra == [], [(r.status, r.text) for r in reply.extra]
     assert stored(server) == before
     still_serves(server)
+
+
+@pytest.mark.parametrize(("length", "final"), [(100_000, 413), (7, 201)])
+def test_expect_continue(server: Server, length: int, final: int) -> None:
+    before = stored(server)
+    head = (
+        b"POST /json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n" % length
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(head)
+        first = parse_replies(sock.recv(65536))
+        if length == 7:
+            assert first[0].status == 100  # both servers invite the body
+            sock.sendall(BODY)
+        replies = first + parse_replies(_read_to_end(sock))
+    statuses = [reply.status for reply in replies]
+    if length > 4096 and is_granian(server):
+        # the declared length is refused before anything is read: no 100 Continue
+        assert statuses == [413]
+    else:  # gunicorn always answers 100 Continue itself, before the app runs
+        assert statuses == [100, final]
+    assert replies[-1].status == final
+    assert stored(server) == before + (1 if final == 201 else 0)
+    still_serves(server)
+
+
+def _read_to_end(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
