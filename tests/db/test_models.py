@@ -57,6 +57,12 @@ def test_mixins_fill_keys_and_timestamps(
         author.name = "Ada L."
         db.flush()
         assert author.updated_at >= created
+    with session(app) as db:  # read back: aware UTC on every backend (ORM loads)
+        again = db.get_or_404(DbtAuthor, author.id)
+        assert again.created_at.tzinfo is not None
+        assert abs(again.created_at - created) < dt.timedelta(seconds=1)
+        db.refresh(again)
+        assert again.updated_at.tzinfo is not None
     tag = DbtTag(label="x")
     assert tag.id is None  # made by Python at insert time
     with session(app) as db:

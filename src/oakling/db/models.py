@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Uuid, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import DateTime, MetaData, Uuid, event, func
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
 __all__ = (
     "NAMING_CONVENTION",
@@ -47,6 +49,40 @@ class Model(DeclarativeBase):
     }
 
 
+_AWARE_KEYS: dict[Mapper[Any], tuple[str, ...]] = {}
+
+
+def _aware_keys(mapper: Mapper[Any]) -> tuple[str, ...]:
+    keys = _AWARE_KEYS.get(mapper)
+    if keys is None:
+        keys = _AWARE_KEYS[mapper] = tuple(
+            prop.key
+            for prop in mapper.column_attrs
+            if any(
+                isinstance(column.type, DateTime) and column.type.timezone
+                for column in prop.columns
+            )
+        )
+    return keys
+
+
+@event.listens_for(Model, "load", propagate=True)
+def _utc_on_load(target: Any, _context: Any) -> None:
+    # NOTE: SQLite and MySQL/MariaDB store no time zone and give back naive datetimes;
+    # the values of timezone-aware columns are UTC (see utcnow), so say so on load.
+    state = sa_inspect(target)
+    values = state.dict
+    for key in _aware_keys(state.mapper):
+        value = values.get(key)
+        if value is not None and value.tzinfo is None:
+            values[key] = value.replace(tzinfo=dt.UTC)
+
+
+@event.listens_for(Model, "refresh", propagate=True)
+def _utc_on_refresh(target: Any, context: Any, _attrs: Any) -> None:
+    _utc_on_load(target, context)
+
+
 class IntegerPK:
     """Mixin: an auto-incrementing integer primary key ``id``."""
 
@@ -60,7 +96,11 @@ class UUIDPK:
 
 
 class Timestamps:
-    """Mixin: ``created_at`` and ``updated_at``, timezone-aware UTC, set by the ORM."""
+    """Mixin: ``created_at`` and ``updated_at``, timezone-aware UTC, set by the ORM.
+
+    On SQLite and MySQL/MariaDB (no time zone in the column) objects loaded through the
+    ORM get their datetimes back marked as UTC; rows read with Core stay naive (UTC).
+    """
 
     created_at: Mapped[dt.datetime] = mapped_column(
         default=utcnow, server_default=func.now(), sort_order=90
