@@ -430,3 +430,16 @@ def test_a_folder_added_after_serving_takes_effect(make_client: ClientFactory, s
     (site / "static" / "blog" / "css" / "shared.css").write_text("/* project */")
     app.static()
     assert client.get("/static/blog/css/shared.css").text == "/* project */"
+
+
+def test_small_and_large_files_and_ranges_come_whole(
+    make_client: ClientFactory, site: Path
+) -> None:
+    big = bytes(range(256)) * 1000  # 256 kB: sent in chunks; small files in one read
+    (site / "static" / "big.bin").write_bytes(big)
+    client = make_client(make_app(site))
+    assert client.get("/static/big.bin").content == big
+    middle = client.get("/static/big.bin", headers={"range": "bytes=1000-1009"})
+    assert (middle.status_code, middle.content) == (206, big[1000:1010])
+    tail = client.get("/static/css/app.css", headers={"range": "bytes=-4"})
+    assert (tail.status_code, tail.content) == (206, b"red }\n"[-4:])

@@ -26,12 +26,14 @@ the ETag each time).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import os
 import stat as stat_module
 import threading
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, Final, NamedTuple
 from urllib.parse import quote
 
 from oakling.component import normalise_prefix
@@ -41,10 +43,13 @@ from oakling.http.files import FileResponse, guess_media_type
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from oakling._types import Receive, Scope, Send
     from oakling.app import App
     from oakling.component import Component
+    from oakling.http.files import Conditions, FilePlan
     from oakling.http.request import Request
     from oakling.http.response import Response
+    from oakling.http.streaming import RunSync
 
 __all__ = (
     "IMMUTABLE",
@@ -241,7 +246,7 @@ class StaticFiles:
                 # the others are looked at again by FileResponse (one stat per request).
                 immutable = hit.cache_control == IMMUTABLE
                 cache[path] = hit if immutable else hit._replace(stat=None)
-        response = FileResponse(hit.path, media_type=hit.media_type, stat_result=hit.stat)
+        response = _StaticFileResponse(hit.path, media_type=hit.media_type, stat_result=hit.stat)
         # NOTE: appended raw: a headers mapping costs a MutableHeaders per request.
         response.raw_headers.append((b"cache-control", hit.cache_control.encode("latin-1")))
         return response
@@ -308,6 +313,44 @@ class StaticFiles:
                     if found is not None:
                         seen.add(logical)
                         yield logical, found[0]
+
+
+class _Whole(io.BytesIO):
+    """A small file's body, read while the response was prepared."""
+
+
+class _StaticFileResponse(FileResponse):
+    """A ``FileResponse`` that, under ASGI, reads a small file whole while preparing.
+
+    ``FileResponse`` stats and opens the file in one trip to the thread pool, then
+    reads each chunk in another; a static file usually fits in one chunk, so here it
+    is read in the first trip (without ``pathsend``; WSGI keeps ``wsgi.file_wrapper``).
+    """
+
+    _whole = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the file over ASGI."""
+        self._whole = True
+        await super().__call__(scope, receive, send)
+
+    def _prepare(self, method: str, conditions: Conditions, pathsend: bool) -> Any:
+        prepared = super()._prepare(method, conditions, pathsend)
+        file = prepared.file
+        if self._whole and file is not None and prepared.plan.length <= self.chunk_size:
+            with file:
+                file.seek(prepared.plan.start)
+                prepared.file = _Whole(file.read(prepared.plan.length))
+        return prepared
+
+    async def _send_chunks(
+        self, file: IO[bytes], plan: FilePlan, send: Send, run_sync: RunSync
+    ) -> None:
+        if isinstance(file, _Whole):
+            with contextlib.suppress(OSError):  # NOTE: the client is gone: nothing to do
+                await send({"type": "http.response.body", "body": file.getvalue()})
+            return
+        await super()._send_chunks(file, plan, send, run_sync)
 
 
 def _inside(folder: str, parts: list[str]) -> tuple[str, os.stat_result] | None:
