@@ -105,6 +105,8 @@ def test_migrate_sql_offline(dialect: str) -> None:
     args = ("db", "migrate", "--sql", "--url", f"{dialect}://")
     out = ok(oakling(PROJECT, *args, url="sqlite://", spawn=True))
     assert out.index("CREATE TABLE ofl_author") < out.index("CREATE TABLE ofl_book")
+    assert "RETURNING" not in out  # a script has nowhere to return to (Oracle's needs a bind)
+    assert "OUTPUT inserted" not in out
     _snapshot(f"migrate_{dialect}.sql", out)
 
 

@@ -27,7 +27,7 @@ CREATE TABLE ofl_author (
 
 GO
 
-INSERT INTO alembic_version (version_num) OUTPUT inserted.version_num VALUES ('a1a1a1a1a1a1');
+INSERT INTO alembic_version (version_num) VALUES ('a1a1a1a1a1a1');
 
 GO
 

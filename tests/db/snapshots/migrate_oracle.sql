@@ -25,7 +25,7 @@ CREATE TABLE ofl_author (
 
 /
 
-INSERT INTO alembic_version (version_num) VALUES ('a1a1a1a1a1a1') RETURNING alembic_version.version_num INTO :ret_0
+INSERT INTO alembic_version (version_num) VALUES ('a1a1a1a1a1a1')
 
 /
 

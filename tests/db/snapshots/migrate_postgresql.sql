@@ -25,7 +25,7 @@ CREATE TABLE ofl_author (
     CONSTRAINT uq_ofl_author_name UNIQUE (name)
 );
 
-INSERT INTO alembic_version (version_num) VALUES ('a1a1a1a1a1a1') RETURNING alembic_version.version_num;
+INSERT INTO alembic_version (version_num) VALUES ('a1a1a1a1a1a1');
 
 -- Running upgrade  -> b1b1b1b1b1b1
 

@@ -680,6 +680,9 @@ def run_environment() -> None:
             output_buffer=run.output or sys.stdout,
             **options,
         )
+        # NOTE: Alembic inserts the version as a literal column, so SQLAlchemy adds
+        # RETURNING for the key; Oracle's form (RETURNING ... INTO :bind) breaks scripts.
+        context.get_context()._version.implicit_returning = False
         with context.begin_transaction():
             context.run_migrations()
         return
