@@ -136,6 +136,7 @@ class App(Scaffold):
         marker = (settings.session_cookie_name + "=").encode("latin-1")
         self._csrf_marker = marker if settings.csrf_enabled else None
         self._preload_sessions = False
+        self._route_web = self._https_redirect
 
     @property
     def sessions(self) -> SessionManager:
@@ -325,6 +326,7 @@ class App(Scaffold):
             overrides = overrides_of(endpoint.handler)
             if overrides:
                 self._view_security[id(endpoint)] = SecurityHeaders(settings, overrides)
+        self._route_web = self._https_redirect or bool(self._view_security)
         self._router_endpoints = (
             _answer_endpoint(_give_answer_async, self._hooks_for(())),
             _answer_endpoint(_give_answer, self._hooks_for(())),
@@ -367,7 +369,7 @@ class App(Scaffold):
         started = time.perf_counter() if settings.access_log else 0.0
         if self.proxies is not None:
             self.proxies.apply(scope)
-        host = sent_id = cookie = None
+        host = sent_id = None
         hosts_sent = 0
         for key, value in scope["headers"]:
             if key == b"host":
@@ -375,8 +377,6 @@ class App(Scaffold):
                 hosts_sent += 1
             elif key == b"x-request-id":
                 sent_id = value
-            elif key == b"cookie":
-                cookie = value
         if not settings.request_id:
             request_id = None
         elif sent_id is None:
@@ -394,22 +394,20 @@ class App(Scaffold):
                 # NOTE: RFC 9112 §3.2: several Host headers are a 400 (and a spoofing trick).
                 raise BadRequest("The request has several Host headers")
             route = self.resolve(scope, host)
-            if self._https_redirect and scope.get("scheme", "http") == "http":
-                route = self._to_https(scope, route)
+            if self._route_web:
+                # NOTE: rare settings (HTTPS redirect, per-route headers): one test when off.
+                route, security = self._route_web_answer(scope, route)
         except HTTPError as exc:
             request = Request(scope, receive, limits=self.limits)
             response = await self._router_answer(request, exc)
         else:
-            if self._view_security:
-                security = self._view_security.get(id(route), security)
             # NOTE: an unsafe method carrying the session cookie must pass the CSRF check:
             # the slow path; everything else pays one method test.
             if (
                 route.__class__ is Endpoint
                 and route.fast
                 and (
-                    cookie is None
-                    or scope["method"] in _SAFE_METHODS
+                    scope["method"] in _SAFE_METHODS
                     or not _has_cookie(scope["headers"], self._csrf_marker)
                 )
             ):
@@ -451,12 +449,9 @@ class App(Scaffold):
                 else:
                     await self._to_mount(route, scope, receive, send)
                     return
-        https = scope.get("scheme") == "https"
-        extra = (
-            security.for_scope(scope, https)
-            if security.templates
-            else (security.https if https else security.http)
-        )
+        extra = security.http
+        if security.dynamic and (scope.get("scheme") == "https" or security.templates):
+            extra = security.for_scope(scope, scope.get("scheme") == "https")
         if request is not None and request._session is not None:
             response, extra = await self._save_session_async(request, response, extra)
         try:
@@ -613,13 +608,18 @@ class App(Scaffold):
 
     # -- web: HTTPS redirect, CSRF, sessions --------------------------------------------
 
-    def _to_https(
+    def _route_web_answer(
         self, scope: Scope, route: Endpoint | Response | HTTPError | tuple[str, Any, bool]
-    ) -> Endpoint | Response | HTTPError | tuple[str, Any, bool]:
-        from oakling.web.security import https_redirect
+    ) -> tuple[Endpoint | Response | HTTPError | tuple[str, Any, bool], SecurityHeaders]:
+        """Apply the HTTPS redirect and pick the route's own security headers."""
+        security = self._view_security.get(id(route), self._security)
+        if self._https_redirect and scope.get("scheme", "http") == "http":
+            from oakling.web.security import https_redirect
 
-        redirect = https_redirect(scope, self.settings.secure_redirect_exempt)
-        return route if redirect is None else redirect
+            redirect = https_redirect(scope, self.settings.secure_redirect_exempt)
+            if redirect is not None:
+                return redirect, self._security
+        return route, security
 
     async def _guard_async(self, endpoint: Endpoint, request: Request) -> Response | None:
         """Load a server-side session and run the CSRF check; a refusal is the response."""

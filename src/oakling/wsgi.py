@@ -233,13 +233,11 @@ class WSGIAdapter:
         security = app._security
         try:
             route = _resolve(app, scope)
-            if app._https_redirect and scope["scheme"] == "http":
-                route = app._to_https(scope, route)
+            if app._route_web:
+                route, security = app._route_web_answer(scope, route)
         except HTTPError as exc:
             response = self._router_answer(request, exc)
         else:
-            if app._view_security:
-                security = app._view_security.get(id(route), security)
             # NOTE: an unsafe method carrying the session cookie must pass the CSRF check.
             unsafe = scope["method"] not in _SAFE_METHODS
             if (
@@ -258,10 +256,14 @@ class WSGIAdapter:
                 response = self._router_answer(request, route)
             else:
                 return self._to_mount(route, environ, start_response)
-        https = scope["scheme"] == "https"
-        extra = security.wsgi_https if https else security.wsgi_http
-        if security.templates:
-            extra = _as_str(security.for_scope(scope, https))
+        extra = security.wsgi_http
+        if security.dynamic and (scope["scheme"] == "https" or security.templates):
+            https = scope["scheme"] == "https"
+            extra = (
+                _as_str(security.for_scope(scope, https))
+                if security.templates
+                else security.wsgi_https
+            )
         if request._session is not None:
             response, extra = self._save_session(request, response, extra)
         if request_id is not None:

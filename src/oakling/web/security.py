@@ -144,7 +144,7 @@ class SecurityHeaders:
         overrides: A route's ``@security_headers`` keywords.
     """
 
-    __slots__ = ("http", "https", "names", "templates", "wsgi_http", "wsgi_https")
+    __slots__ = ("dynamic", "http", "https", "names", "templates", "wsgi_http", "wsgi_https")
 
     def __init__(self, settings: Settings, overrides: dict[str, str | None] | None = None) -> None:
         values = {**values_from(settings), **(overrides or {})}
@@ -164,6 +164,8 @@ class SecurityHeaders:
         self.templates = tuple(templates)
         self.wsgi_http = _as_str(self.http)
         self.wsgi_https = _as_str(self.https)
+        self.dynamic = bool(hsts or self.templates)
+        """Whether the headers depend on the request (HSTS on HTTPS, CSP nonces)."""
         self.names = frozenset(name for name, _ in self.https + self.templates)
         """The (lower-case) names of the headers added."""
 
