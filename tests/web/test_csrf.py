@@ -410,3 +410,26 @@ def test_cross_origin_post_over_http_is_refused_when_origin_is_sent(
     )
     assert response.status_code == 403
     assert stored == []
+
+
+def test_csrf_with_a_redis_session(make_client: ClientFactory) -> None:
+    import uuid
+
+    from tests.services import REDIS, require
+
+    require(REDIS)
+    prefix = f"oakling-test:{uuid.uuid4().hex}:"
+    app, stored = make_app(session_backend="redis", session_redis_prefix=prefix)
+    client = make_client(app)
+    token = token_of(client)
+    assert client.post("/api/notes", json={"text": "forged"}).status_code == 403
+    response = client.post("/api/notes", json={"text": "ok"}, headers={"x-csrf-token": token})
+    assert response.status_code == 200
+    assert client.post("/notes", data={"text": "form", "csrf_token": token}).status_code == 200
+    assert stored == ["ok", "form"]
+    import redis
+
+    redis_client = redis.Redis(host=REDIS[0], port=REDIS[1])
+    for key in redis_client.scan_iter(prefix + "*"):
+        redis_client.delete(key)
+    redis_client.close()
