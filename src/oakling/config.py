@@ -262,6 +262,15 @@ class Settings:
                     f"{prefix}CSRF_TRUSTED_ORIGINS: {origin!r} needs a scheme, "
                     "e.g. https://example.com or https://*.example.com"
                 )
+        errors.extend(self._text_problems(prefix))
+        return errors
+
+    def _text_problems(self, prefix: str) -> list[str]:
+        errors: list[str] = []
+        for name in ("session_cookie_path", "session_cookie_domain"):
+            value = getattr(self, name) or ""
+            if any(c == ";" or not c.isprintable() for c in value) or not value.isascii():
+                errors.append(f"{prefix}{name.upper()}: no ';', no control characters")
         for name in (
             "x_frame_options",
             "secure_referrer_policy",
