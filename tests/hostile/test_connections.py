@@ -37,7 +37,7 @@ def read_all(sock: socket.socket) -> bytes:
     return data
 
 
-def eventually(check: object, what: str, timeout: float = 5.0) -> None:
+def eventually(check: object, what: str, timeout: float = 15.0) -> None:
     """Poll ``check()`` until it is true (the server notices a disconnect asynchronously)."""
     deadline = time.monotonic() + timeout
     while not check():  # type: ignore[operator]
@@ -145,8 +145,8 @@ def test_stream_that_raises_is_cut_short_and_logged_once(server: Server, path: s
     assert reply.status == 200  # the headers were sent before the error
     assert reply.body.startswith(b"first chunk\n")
     assert not reply.complete  # no last chunk: the client can tell it is truncated
-    eventually(lambda: log_count(server, marker) == logged + 1, "the error is logged once")
-    time.sleep(0)  # nothing more to wait for: logged exactly once is checked above
+    eventually(lambda: log_count(server, marker) > logged, "the error is logged")
+    still_serves(server)  # a later request: by now a second log of the error would show
     assert log_count(server, marker) == logged + 1
     still_serves(server)
 
