@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -500,27 +501,23 @@ def _check_depth(body: bytes, max_depth: int) -> None:
     # NOTE: cheap upper bound first: a body with few brackets cannot be too deep.
     if body.count(b"[") + body.count(b"{") <= max_depth:
         return
-    depth = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > max_depth:
-                raise BadRequest(
-                    f"JSON body is nested deeper than {max_depth} levels; "
-                    "flatten it or raise OAKLING_MAX_JSON_DEPTH"
-                )
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
+    # NOTE: C-speed passes, not a Python loop over every byte (that cost ~60 ms per MiB,
+    # 50 times a msgspec decode): drop escaped backslashes and quotes, keep what is
+    # outside strings, map brackets to +1/-1 and take the highest running sum.
+    if b"\\" in body:
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    if b'"' in body:
+        body = b"".join(body.split(b'"')[0::2])
+    steps = memoryview(body.translate(_BRACKET_STEPS, _NOT_BRACKETS)).cast("b")
+    if max(accumulate(steps), default=0) > max_depth:
+        raise BadRequest(
+            f"JSON body is nested deeper than {max_depth} levels; "
+            "flatten it or raise OAKLING_MAX_JSON_DEPTH"
+        )
+
+
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1, +1, -1, -1 as int8
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 
 
 def validation_error_item(message: str, source: str, *name: str) -> dict[str, Any]:
