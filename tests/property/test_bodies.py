@@ -207,3 +207,75 @@ def test_random_body_bytes_never_give_a_500(body: bytes, content_type: bytes) ->
                 status,
                 content,
             )
+
+
+def _reference_depth_check(body: bytes, max_depth: int) -> bool:
+    """The original byte-by-byte depth check: True when the body is too deep."""
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+deep_json = st.recursive(
+    st.text(st.sampled_from('[]{}"\\ab'), max_size=6) | st.integers(),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(st.sampled_from('[]{}"\\'), max_size=4), children, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@PROPERTY
+@given(st.one_of(deep_json.map(lambda v: json.dumps(v).encode()), st.binary(max_size=80)))
+def test_fast_depth_check_agrees_with_the_byte_by_byte_one(body: bytes) -> None:
+    from oakling.exceptions import BadRequest
+    from oakling.http.request import _check_depth
+
+    try:
+        json.loads(body)
+    except ValueError:
+        valid = False  # e.g. a backslash outside a string: msgspec refuses it anyway
+    else:
+        valid = True
+    for max_depth in (0, 1, 2, 3, 5):
+        expected = _reference_depth_check(body, max_depth)
+        try:
+            _check_depth(body, max_depth)
+        except BadRequest:
+            got = True
+        else:
+            got = False
+        if valid:
+            assert got == expected, (body, max_depth)
+
+
+def test_depth_check_examples() -> None:
+    from oakling.exceptions import BadRequest
+    from oakling.http.request import _check_depth
+
+    for body in (b'["\\"]', b'["\\"[[[["]', b'{"a": "[[[[", "b": [[1]]}', b"]]][[[[", b"[[[["):
+        expected = _reference_depth_check(body, 3)
+        try:
+            _check_depth(body, 3)
+        except BadRequest:
+            got = True
+        else:
+            got = False
+        assert got == expected, body
