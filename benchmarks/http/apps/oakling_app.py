@@ -1,7 +1,7 @@
 """oakling (ASGI): async handlers on a raw asyncpg pool made in the app's lifespan.
 
-The pool is held on ``app.state`` (the lifespan's returned dict); templates are Jinja2,
-used directly while oakling has no templating battery of its own.
+The pool is held on ``app.state`` (the lifespan's returned dict); templates go through
+``oakling.web.templating`` (Jinja2).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-import jinja2
 from tfb import (
     TEMPLATES,
     create_pool,
@@ -20,14 +19,11 @@ from tfb import (
     update_worlds,
 )
 
-from oakling import App, HTMLResponse, PlainTextResponse, Settings
+from oakling import App, PlainTextResponse, Request, Settings
+from oakling.web.templating import Template, render
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-
-fortunes_template = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True
-).get_template("fortunes.html")
 
 
 @contextlib.asynccontextmanager
@@ -37,7 +33,10 @@ async def lifespan(app: App) -> AsyncIterator[dict[str, object]]:
     await pool.close()
 
 
-app = App(settings=Settings(secret_key="benchmark-only-not-secret"), lifespan=lifespan)
+app = App(
+    settings=Settings(secret_key="benchmark-only-not-secret", template_dirs=(TEMPLATES,)),
+    lifespan=lifespan,
+)
 state = app.state
 
 
@@ -68,5 +67,5 @@ async def updates(queries: str | None = None) -> list[dict[str, int]]:
 
 
 @app.get("/fortunes")
-async def fortunes() -> HTMLResponse:
-    return HTMLResponse(fortunes_template.render(fortunes=await read_fortunes(state.pool)))
+async def fortunes(request: Request) -> Template:
+    return render(request, "fortunes.html", fortunes=await read_fortunes(state.pool))

@@ -1,32 +1,30 @@
 """oakling (ASGI) on its own data layer: models and an injected ``AsyncSession``.
 
 The session comes from ``oakling.db`` (SQLAlchemy 2 on asyncpg, the pool sized from
-the settings, committed before the response); templates are Jinja2, used directly
-while oakling has no templating battery of its own.
+the settings, committed before the response); templates go through
+``oakling.web.templating`` (Jinja2).
 """
 
 from __future__ import annotations
 
 from operator import attrgetter
 
-import jinja2
 from sqlalchemy import select
 from tfb import ADDITIONAL_FORTUNE, DSN, POOL_SIZE, ROWS, TEMPLATES, query_count, random_id
 from tfb import random_ids as _random_ids
 
-from oakling import App, HTMLResponse, PlainTextResponse, Settings
+from oakling import App, PlainTextResponse, Request, Settings
 from oakling.db import AsyncSession  # noqa: TC001  # read by injection
+from oakling.web.templating import Template, render
 
 from .orm_models import Fortune, World
 
-fortunes_template = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True
-).get_template("fortunes.html")
 by_message = attrgetter("message")
 
 app = App(
     settings=Settings(
         secret_key="benchmark-only-not-secret",
+        template_dirs=(TEMPLATES,),
         database_url=DSN,
         db_pool_size=POOL_SIZE,
         db_max_overflow=0,
@@ -67,8 +65,8 @@ async def updates(db: AsyncSession, queries: str | None = None) -> list[dict[str
 
 
 @app.get("/fortunes")
-async def fortunes(db: AsyncSession) -> HTMLResponse:
+async def fortunes(request: Request, db: AsyncSession) -> Template:
     rows = list(await db.scalars(select(Fortune)))
     rows.append(Fortune(id=0, message=ADDITIONAL_FORTUNE))
     rows.sort(key=by_message)
-    return HTMLResponse(fortunes_template.render(fortunes=rows))
+    return render(request, "fortunes.html", fortunes=rows)

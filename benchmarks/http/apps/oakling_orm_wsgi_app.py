@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-import jinja2
 from sqlalchemy import select
 from tfb import ADDITIONAL_FORTUNE, DSN, POOL_SIZE, ROWS, TEMPLATES, query_count, random_id
 from tfb import random_ids as _random_ids
 
-from oakling import App, HTMLResponse, PlainTextResponse, Settings
+from oakling import App, PlainTextResponse, Request, Settings
 from oakling.db import Session  # noqa: TC001  # read by injection
+from oakling.web.templating import Template, render
 
 from .orm_models import Fortune, World
 
-fortunes_template = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True
-).get_template("fortunes.html")
 by_message = attrgetter("message")
 
 app = App(
     settings=Settings(
         secret_key="benchmark-only-not-secret",
+        template_dirs=(TEMPLATES,),
         database_url=DSN,
         db_pool_size=POOL_SIZE,
         db_max_overflow=0,
@@ -62,11 +60,11 @@ def updates(db: Session, queries: str | None = None) -> list[dict[str, int]]:
 
 
 @app.get("/fortunes")
-def fortunes(db: Session) -> HTMLResponse:
+def fortunes(request: Request, db: Session) -> Template:
     rows = list(db.scalars(select(Fortune)))
     rows.append(Fortune(id=0, message=ADDITIONAL_FORTUNE))
     rows.sort(key=by_message)
-    return HTMLResponse(fortunes_template.render(fortunes=rows))
+    return render(request, "fortunes.html", fortunes=rows)
 
 
 wsgi = app.wsgi

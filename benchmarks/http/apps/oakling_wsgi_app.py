@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import jinja2
 from tfb import (
     TEMPLATES,
     query_count,
@@ -12,13 +11,10 @@ from tfb import (
     update_worlds_sync,
 )
 
-from oakling import App, HTMLResponse, PlainTextResponse, Settings
+from oakling import App, PlainTextResponse, Request, Settings
+from oakling.web.templating import Template, render
 
-fortunes_template = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True
-).get_template("fortunes.html")
-
-app = App(settings=Settings(secret_key="benchmark-only-not-secret"))
+app = App(settings=Settings(secret_key="benchmark-only-not-secret", template_dirs=(TEMPLATES,)))
 
 
 @app.get("/json")
@@ -48,8 +44,8 @@ def updates(queries: str | None = None) -> list[dict[str, int]]:
 
 
 @app.get("/fortunes")
-def fortunes() -> HTMLResponse:
-    return HTMLResponse(fortunes_template.render(fortunes=read_fortunes_sync()))
+def fortunes(request: Request) -> Template:
+    return render(request, "fortunes.html", fortunes=read_fortunes_sync())
 
 
 wsgi = app.wsgi
