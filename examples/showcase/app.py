@@ -2,7 +2,8 @@
 
 Run it from this folder with ``oakling run`` (debug on, http://127.0.0.1:8000/), or
 serve it with any ASGI server (``uvicorn app:app``) or WSGI server (``gunicorn app:wsgi``;
-no websocket there). Nothing else is needed: the items live in memory.
+no websocket there). Nothing else is needed: the items live in memory, the documents and
+users in a SQLite file (``db.sqlite3``, migrated when the app starts).
 
 What it shows:
 
@@ -11,6 +12,10 @@ What it shows:
   dependency (``Depends``), a validated ``msgspec.Struct`` body (422 when it is wrong),
   a class-based view for one item and an error handler that turns ``KeyError`` into 404.
 * ``/ws/echo``: a websocket that sends back what it receives (ASGI only).
+* ``/documents`` (``documents.py``): database-backed pages with a layout (``templates/``),
+  static files (``static/``), a validated form, flash messages, sign-in and sign-up
+  (``oakling.auth`` under ``/auth``), staff-only deletion and a paginated JSON endpoint.
+  ``oakling createsuperuser`` makes a staff account.
 * ``debug`` comes from the settings (``OAKLING_DEBUG``, set by ``oakling run``).
 """
 
@@ -18,16 +23,22 @@ from __future__ import annotations
 
 import html
 import itertools
+from pathlib import Path
 from typing import Annotated
 
 import msgspec
+from documents import documents
 
 from oakling import App, Component, Depends, Request, View, redirect
+from oakling.auth import Auth
+from oakling.db.migrations import migrate
 
 # NOTE: handler annotations are read at run time (they say where each argument comes
 # from), so the types they name are imported for real, not under TYPE_CHECKING.
 from oakling.http.response import RedirectResponse  # noqa: TC001
 from oakling.http.websocket import WebSocket  # noqa: TC001
+
+HERE = Path(__file__).resolve().parent
 
 # -- the data ----------------------------------------------------------------------------
 
@@ -114,6 +125,16 @@ Store = Annotated[Inventory, Depends(inventory)]
 app = App()  # settings, debug included, from OAKLING_* variables and .env
 app.state.inventory = Inventory()
 wsgi = app.wsgi  # for WSGI servers: gunicorn app:wsgi
+app.static()  # static/ next to this file, at /static
+app.include(Auth(signup=True))
+app.include(documents)
+
+
+@app.on_startup
+def apply_migrations() -> None:
+    """Bring the database up to date (a showcase convenience: projects run `oakling db migrate`)."""
+    migrate(app, root=HERE)
+
 
 api = Component("api", prefix="/api")
 
@@ -171,6 +192,7 @@ _PAGE = """<!doctype html>
   <button>Add</button>
 </form>
 <p>API: <a href="{listing}">{listing}</a>; websocket echo at <code>{echo}</code>.</p>
+<p><a href="{documents}">Documents</a> (database, templates, forms, sign-in).</p>
 </body></html>
 """
 
@@ -189,6 +211,7 @@ def home(request: Request, store: Store) -> str:
         create=app.url_for("add_item"),
         listing=request.url_for("api.list_items"),
         echo=request.url_for("echo").replace("http", "ws", 1),
+        documents=request.url_for("documents.document_list"),
     )
 
 

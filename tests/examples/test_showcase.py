@@ -21,6 +21,11 @@ SHOWCASE = Path(__file__).resolve().parents[2] / "examples" / "showcase" / "app.
 
 def load_showcase() -> ModuleType:
     """Import a fresh copy of the showcase module (a new app, an empty inventory)."""
+    # NOTE: documents.py (its component) is imported afresh; models.py is kept, since its
+    # tables may be declared once per process.
+    sys.modules.pop("documents", None)
+    if str(SHOWCASE.parent) not in sys.path:
+        sys.path.insert(0, str(SHOWCASE.parent))
     name = "oakling_showcase_app"
     spec = importlib.util.spec_from_file_location(name, SHOWCASE)
     assert spec is not None
@@ -29,6 +34,15 @@ def load_showcase() -> ModuleType:
     sys.modules[name] = module  # NOTE: msgspec resolves the Structs' annotations through it
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(autouse=True)
+def showcase_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each test's showcase gets its own SQLite file (migrated at start-up), cheap hashing."""
+    monkeypatch.setenv("OAKLING_DATABASE_URL", f"sqlite:///{tmp_path}/showcase.sqlite3")
+    monkeypatch.setenv("OAKLING_PASSWORD_TIME_COST", "1")
+    monkeypatch.setenv("OAKLING_PASSWORD_MEMORY_COST", "1024")
+    monkeypatch.setenv("OAKLING_PASSWORD_PARALLELISM", "1")
 
 
 @pytest.fixture
@@ -208,3 +222,79 @@ def test_url_for_builds_the_component_routes(showcase: ModuleType) -> None:
     assert app.url_for("api.list_items", q="pen") == "/api/items?q=pen"
     assert app.url_for("home") == "/"
     assert app.url_for("echo") == "/ws/echo"
+
+
+def _csrf(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def _sign_up(client: TestClient, name: str) -> None:
+    page = client.get("/auth/signup", headers={"Accept": "text/html"})
+    response = client.post(
+        "/auth/signup",
+        data={
+            "username": name,
+            "email": f"{name}@example.com",
+            "new_password": "amber-kettle-lantern",
+            "new_password_again": "amber-kettle-lantern",
+            "csrf_token": _csrf(page.text),
+        },
+    )
+    assert response.status_code == 303, response.text
+
+
+def test_documents_pages_with_sign_in_form_and_flash(client: TestClient) -> None:
+    html = {"Accept": "text/html"}
+    listing = client.get("/documents", headers=html)
+    assert listing.status_code == 200
+    assert "No documents yet." in listing.text
+    assert '<link rel="stylesheet" href="/static/style.css">' in listing.text
+    assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
+    refused = client.get("/documents/new", headers=html)
+    assert refused.status_code == 303
+    assert refused.headers["location"] == "/auth/login?next=%2Fdocuments%2Fnew"
+
+    _sign_up(client, "ann")
+    form = client.get("/documents/new", headers=html)
+    token = _csrf(form.text)
+    invalid = client.post(
+        "/documents/new", data={"title": "", "body": "<b>x</b>", "csrf_token": token}
+    )
+    assert invalid.status_code == 422
+    assert "&lt;b&gt;x&lt;/b&gt;" in invalid.text  # the value typed comes back, escaped
+    saved = client.post(
+        "/documents/new", data={"title": "Plan <1>", "body": "Steps", "csrf_token": token}
+    )
+    assert saved.status_code == 303
+    after = client.get("/documents", headers=html)
+    assert "Saved “Plan &lt;1&gt;”." in after.text  # a flash message, shown once
+    assert "Plan &lt;1&gt;" in after.text
+    assert "Saved" not in client.get("/documents", headers=html).text
+    duplicate = client.post("/documents/new", data={"title": "Plan <1>", "csrf_token": token})
+    assert duplicate.status_code == 422
+    assert "A document with this title exists." in duplicate.text
+    api = client.get("/api/documents").json()
+    assert api["total"] == 1
+    assert api["items"][0]["title"] == "Plan <1>"
+
+
+def test_only_staff_may_delete(client: TestClient, showcase: ModuleType) -> None:
+    from sqlalchemy import select
+
+    from oakling.auth import User
+    from oakling.db.session import session
+
+    _sign_up(client, "bob")
+    token = _csrf(client.get("/documents/new", headers={"Accept": "text/html"}).text)
+    client.post("/documents/new", data={"title": "Keep", "csrf_token": token})
+    assert client.post("/documents/1/delete", data={"csrf_token": token}).status_code == 403
+    assert client.get("/api/documents").json()["total"] == 1  # nothing deleted
+    with session(showcase.app) as db:
+        db.scalars(select(User)).one().is_staff = True
+    assert client.post("/documents/1/delete", data={"csrf_token": token}).status_code == 303
+    assert client.get("/api/documents").json()["total"] == 0
+    assert client.post("/documents/1/delete", data={"csrf_token": token}).status_code == 404
