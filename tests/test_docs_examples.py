@@ -157,7 +157,7 @@ def test_readme_set_up_has_two_commands_and_ci_runs_the_test_one() -> None:
     section = _readme().split("## Set-up", 1)[1].split("\n## ", 1)[0]
     commands = re.findall(r"```sh\n(.*?)\n```", section, re.S)
     assert commands == [
-        "python3 -m venv .venv && .venv/bin/pip install -e '.[server,db,templates,forms,auth]' "
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[server,db,templates,forms,auth,api]' "
         "&& cd examples/showcase && ../../.venv/bin/oakling run",
         "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/pytest -n 2",
     ]

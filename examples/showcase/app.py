@@ -16,6 +16,7 @@ What it shows:
   static files (``static/``), a validated form, flash messages, sign-in and sign-up
   (``oakling.auth`` under ``/auth``), staff-only deletion and a paginated JSON endpoint.
   ``oakling createsuperuser`` makes a staff account.
+* ``/openapi.json`` and ``/docs``: the items API's OpenAPI 3.1 document and Swagger UI.
 * ``debug`` comes from the settings (``OAKLING_DEBUG``, set by ``oakling run``).
 """
 
@@ -30,12 +31,14 @@ import msgspec
 from documents import documents
 
 from oakling import App, Component, Depends, Request, View, redirect
+from oakling.api import Created, OpenAPI, created
 from oakling.auth import Auth
 from oakling.db.migrations import migrate
+from oakling.errors import error_response
 
 # NOTE: handler annotations are read at run time (they say where each argument comes
 # from), so the types they name are imported for real, not under TYPE_CHECKING.
-from oakling.http.response import RedirectResponse  # noqa: TC001
+from oakling.http.response import RedirectResponse, Response  # noqa: TC001
 from oakling.http.websocket import WebSocket  # noqa: TC001
 
 HERE = Path(__file__).resolve().parent
@@ -148,10 +151,10 @@ def list_items(
 
 
 @api.post("/items")
-def create_item(data: ItemIn, store: Store, request: Request) -> tuple[Item, int, dict[str, str]]:
+def create_item(data: ItemIn, store: Store, request: Request) -> Created[Item]:
     """Create an item from a JSON body; 201 with its URL in ``Location``."""
     item = store.add(data)
-    return item, 201, {"Location": request.url_for("api.item", item_id=item.id)}
+    return created(item, request.url_for("api.item", item_id=item.id))
 
 
 @api.route("/items/{item_id:int}", name="item")
@@ -172,12 +175,15 @@ class ItemView(View):
 
 
 @api.errorhandler(KeyError)
-def no_such_item(request: Request, exc: KeyError) -> tuple[dict[str, str], int]:
-    """Answer 404 when the inventory has no such item."""
-    return {"error": f"No item with id {exc.args[0]}"}, 404
+def no_such_item(request: Request, exc: KeyError) -> Response:
+    """Answer 404 (problem details, as the API documents) when there is no such item."""
+    return error_response(
+        404, f"No item with id {exc.args[0]}", accept=request.header("accept"), request=request
+    )
 
 
 app.include(api)
+app.include(OpenAPI("oakling showcase", components=[api]))  # /openapi.json and /docs
 
 # -- the HTML side and the websocket -----------------------------------------------------
 

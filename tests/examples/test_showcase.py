@@ -112,7 +112,8 @@ def test_missing_item_is_404_from_the_error_handler(client: TestClient) -> None:
     for method in ("GET", "PUT", "DELETE"):
         response = client.request(method, "/api/items/42", json={"name": "x", "price": 1})
         assert response.status_code == 404
-        assert response.json() == {"error": "No item with id 42"}
+        assert response.json()["detail"] == "No item with id 42"
+        assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_non_integer_id_does_not_match_the_route(client: TestClient) -> None:
