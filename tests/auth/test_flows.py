@@ -348,3 +348,13 @@ def test_unknown_user_takes_as_long_as_a_wrong_password(make_app: AppFactory) ->
     known, unknown = median("ann"), median("nobody-here")
     # the hash dominates both; without the dummy hash "unknown" would be ~100x faster
     assert 0.5 < unknown / known < 2, (known, unknown)
+
+
+def test_remember_me_decides_the_cookie_lifetime(make_app: AppFactory) -> None:
+    app, client = make_app()
+    add_user(app)
+    kept = log_in(client, remember="on")
+    assert "max-age=" in kept.headers["set-cookie"].lower()
+    client.cookies.clear()
+    session_only = log_in(client)  # the box left unticked
+    assert "max-age=" not in session_only.headers["set-cookie"].lower()

@@ -39,7 +39,6 @@ logger = logging.getLogger("oakling.auth")
 
 SESSION_USER = "_auth_user_id"
 SESSION_HASH = "_auth_user_hash"
-SESSION_REMEMBER = "_auth_remember"
 TOKEN_SCOPE = "oakling.auth.token"
 
 
@@ -186,10 +185,7 @@ class Auth(Component):
         rotate_token(request)
         session[SESSION_USER] = user.id
         session[SESSION_HASH] = self.session_hash(user)
-        if not remember:
-            session[SESSION_REMEMBER] = False
-        else:
-            session.pop(SESSION_REMEMBER, None)
+        session.permanent = remember  # NOTE: not remembered: the cookie ends with the browser
         user.last_login = utcnow()
         request.user = user
 
