@@ -9,7 +9,6 @@ provoked on purpose.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.integration.conftest import Kind, Server, start, stop
+from tests.integration.conftest import Kind, Server, Servers
 
 HERE = Path(__file__).resolve().parent
 
@@ -51,45 +50,10 @@ KINDS = {
 EXPECTED_ERRORS = ("RuntimeError: broken stream on purpose",)
 
 
-def unexpected_errors(output: str) -> list[str]:
-    """The exception lines in a server's output other than the provoked ones."""
-    errors = []
-    lines = iter(output.splitlines())
-    for line in lines:
-        if line.startswith("Traceback (most recent call last)"):
-            for last in lines:
-                if last and not last[0].isspace():
-                    if not last.startswith(EXPECTED_ERRORS):
-                        errors.append(last)
-                    break
-    return errors
-
-
-class Pool:
-    def __init__(self, logs: Path) -> None:
-        self.logs = logs
-        self.running: dict[str, Server] = {}
-
-    def get(self, name: str) -> Server:
-        if name not in self.running:
-            env = {"PYTHONPATH": str(HERE), "MALLOC_ARENA_MAX": "2"}
-            self.running[name] = start(KINDS[name], self.logs / f"{name}.log", env)
-        return self.running[name]
-
-    def stop_all(self) -> list[str]:
-        problems = []
-        for name, server in self.running.items():
-            status = stop(server)
-            if status not in (0, -signal.SIGTERM):
-                problems.append(f"{name} exited with {status}:\n{server.output()}")
-            elif errors := unexpected_errors(server.output()):
-                problems.append(f"{name} logged {errors}:\n{server.output()[-5000:]}")
-        return problems
-
-
 @pytest.fixture(scope="session")
-def hostile_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
-    pool = Pool(tmp_path_factory.mktemp("hostile-logs"))
+def hostile_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    env = {"PYTHONPATH": str(HERE), "MALLOC_ARENA_MAX": "2"}
+    pool = Servers(tmp_path_factory.mktemp("hostile-logs"), KINDS, env, EXPECTED_ERRORS)
     try:
         yield pool
     finally:
@@ -99,18 +63,18 @@ def hostile_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
 
 
 @pytest.fixture(scope="session", params=list(KINDS))
-def server(request: pytest.FixtureRequest, hostile_pool: Pool) -> Server:
+def server(request: pytest.FixtureRequest, hostile_pool: Servers) -> Server:
     """granian (ASGI) and gunicorn (WSGI): each test runs once on each."""
     return hostile_pool.get(request.param)
 
 
 @pytest.fixture(scope="session")
-def granian(hostile_pool: Pool) -> Server:
+def granian(hostile_pool: Servers) -> Server:
     return hostile_pool.get("granian")
 
 
 @pytest.fixture(scope="session")
-def gunicorn(hostile_pool: Pool) -> Server:
+def gunicorn(hostile_pool: Servers) -> Server:
     return hostile_pool.get("gunicorn")
 
 

@@ -214,10 +214,10 @@ def stop(server: Server) -> int:
     return process.returncode
 
 
-EXPECTED_ERROR = "RuntimeError: secret internal detail"  # from serverapp's /boom routes
+EXPECTED_ERRORS = ("RuntimeError: secret internal detail",)  # from serverapp's /boom routes
 
 
-def unexpected_errors(output: str) -> list[str]:
+def unexpected_errors(output: str, expected: tuple[str, ...] = EXPECTED_ERRORS) -> list[str]:
     """The exceptions in a server's output other than the ones the tests provoke."""
     errors = []
     lines = iter(output.splitlines())
@@ -225,22 +225,38 @@ def unexpected_errors(output: str) -> list[str]:
         if line.startswith("Traceback (most recent call last)"):
             for last in lines:  # the exception line is the first one not indented
                 if last and not last[0].isspace():
-                    if not last.startswith(EXPECTED_ERROR):
+                    if not last.startswith(expected):
                         errors.append(last)
                     break
     return errors
 
 
 class Servers:
-    """The servers of one test module, each started on first use."""
+    """A set of servers, each started on first use.
 
-    def __init__(self, logs: Path) -> None:
+    Args:
+        logs: The folder of their output files.
+        kinds: The servers by name (default: every kind above).
+        env: Added to each server's environment.
+        expected: Exception lines the tests provoke on purpose.
+    """
+
+    def __init__(
+        self,
+        logs: Path,
+        kinds: dict[str, Kind] | None = None,
+        env: dict[str, str] | None = None,
+        expected: tuple[str, ...] = EXPECTED_ERRORS,
+    ) -> None:
         self.logs = logs
+        self.kinds = KINDS if kinds is None else kinds
+        self.env = env
+        self.expected = expected
         self.running: dict[str, Server] = {}
 
     def get(self, name: str) -> Server:
         if name not in self.running:
-            self.running[name] = start(KINDS[name], self.logs / f"{name}.log")
+            self.running[name] = start(self.kinds[name], self.logs / f"{name}.log", self.env)
         return self.running[name]
 
     def stop_all(self) -> list[str]:
@@ -250,8 +266,8 @@ class Servers:
             # NOTE: uvicorn re-raises the SIGTERM it handled once it has shut down.
             if status not in (0, -signal.SIGTERM):
                 problems.append(f"{name} exited with {status}:\n{server.output()}")
-            elif errors := unexpected_errors(server.output()):
-                problems.append(f"{name} logged {errors}:\n{server.output()}")
+            elif errors := unexpected_errors(server.output(), self.expected):
+                problems.append(f"{name} logged {errors}:\n{server.output()[-5000:]}")
         self.running.clear()
         return problems
 
