@@ -316,7 +316,18 @@ class HiddenField(TextField):
         return bound.input()
 
 
-class IntegerField(Field):
+class _RangeField(Field):
+    """A field with optional ``min_value`` / ``max_value`` bounds (numbers, dates)."""
+
+    def __init__(self, *, min_value: Any = None, max_value: Any = None, **options: Any) -> None:
+        super().__init__(**options)
+        if min_value is not None:
+            self.validators.insert(0, MinValue(min_value))
+        if max_value is not None:
+            self.validators.insert(0, MaxValue(max_value))
+
+
+class IntegerField(_RangeField):
     """A whole number (``<input type="number">``).
 
     Args:
@@ -330,13 +341,6 @@ class IntegerField(Field):
         **Field.default_messages,
         "invalid": "Enter a whole number.",
     }
-
-    def __init__(self, *, min_value: Any = None, max_value: Any = None, **options: Any) -> None:
-        super().__init__(**options)
-        if min_value is not None:
-            self.validators.insert(0, MinValue(min_value))
-        if max_value is not None:
-            self.validators.insert(0, MaxValue(max_value))
 
     def to_python(self, raw: Any) -> Any:
         """Return the number; ASCII digits with an optional sign only."""
@@ -418,7 +422,7 @@ class DecimalField(FloatField):
         return value
 
 
-class DateField(Field):
+class DateField(_RangeField):
     """A date (``<input type="date">``), sent as ``YYYY-MM-DD``.
 
     Args:
@@ -432,13 +436,6 @@ class DateField(Field):
         **Field.default_messages,
         "invalid": "Enter a valid date as YYYY-MM-DD.",
     }
-
-    def __init__(self, *, min_value: Any = None, max_value: Any = None, **options: Any) -> None:
-        super().__init__(**options)
-        if min_value is not None:
-            self.validators.insert(0, MinValue(min_value))
-        if max_value is not None:
-            self.validators.insert(0, MaxValue(max_value))
 
     def to_python(self, raw: Any) -> Any:
         """Return a ``datetime.date``."""
