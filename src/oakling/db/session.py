@@ -274,6 +274,9 @@ def _latest(statement: Select[T]) -> Select[T]:
 
 # -- making sessions --------------------------------------------------------------------
 
+# NOTE: a session bound to a test's connection works in savepoints of its transaction.
+_JOIN_TEST_TRANSACTION: dict[str, Any] = {"join_transaction_mode": "create_savepoint"}
+
 
 def new_session(dbs: Databases, name: str = DEFAULT, request: Request | None = None) -> Session:
     """A fresh ``Session`` of database ``name`` (joined to a test transaction if bound)."""
@@ -285,12 +288,7 @@ def new_session(dbs: Databases, name: str = DEFAULT, request: Request | None = N
             "sync handler cannot join it. Use the 'db' fixture for sync handlers."
         )
     if bound is not None:
-        return Session(
-            bind=bound,
-            join_transaction_mode="create_savepoint",
-            expire_on_commit=False,
-            info=info,
-        )
+        return Session(bind=bound, expire_on_commit=False, info=info, **_JOIN_TEST_TRANSACTION)
     return Session(bind=dbs.engine(name), expire_on_commit=False, info=info)
 
 
@@ -306,12 +304,7 @@ def new_async_session(
             "handler cannot join it. Use the 'async_db' fixture with AsyncTestClient."
         )
     if bound is not None:
-        return AsyncSession(
-            bind=bound,
-            join_transaction_mode="create_savepoint",
-            expire_on_commit=False,
-            info=info,
-        )
+        return AsyncSession(bind=bound, expire_on_commit=False, info=info, **_JOIN_TEST_TRANSACTION)
     return AsyncSession(bind=dbs.async_engine(name), expire_on_commit=False, info=info)
 
 
