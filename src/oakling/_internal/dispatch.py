@@ -193,7 +193,8 @@ async def respond_async(
                 await load_body_async(endpoint, request)
             result = await _produce_async(endpoint, request, context, run_sync)
             response = endpoint.to_response(result)
-            await _finish_early_async(context, None, run_sync)
+            if context is not None and context.early:  # NOTE: no coroutine per request
+                await _finish_early_async(context, None, run_sync)
     except Exception as exc:  # the one place every handler error becomes a response
         error = await _finish_early_async(context, exc, run_sync)
         response = await handle_error_async(endpoint, request, error, app_handlers, debug)

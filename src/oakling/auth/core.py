@@ -11,7 +11,6 @@ changing the password logs out every other session of that user.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -80,6 +79,7 @@ class Auth(Component):
         self.login_redirect = login_redirect
         self._app: App | None = None
         self._hasher: PasswordHasher | None = None
+        self._signer: Signer | None = None
         from oakling.auth.views import add_views
 
         add_views(self)
@@ -89,7 +89,11 @@ class Auth(Component):
     def attached(self, app: App) -> None:
         """Register as the app's auth (``request.user``, ``login()``...)."""
         if app.extensions.get("auth") not in (None, self):
-            raise_twice(app)
+            from oakling.exceptions import ConfigurationError
+
+            raise ConfigurationError(
+                f"{app!r} already includes an auth component; include one only"
+            )
         app.extensions["auth"] = self
         self._app = app
 
@@ -117,10 +121,15 @@ class Auth(Component):
         )
 
     def _session_signer(self) -> Signer:
-        settings = self.app.settings
-        return Signer(
-            _secret(self.app), salt="oakling.auth.session", fallbacks=settings.secret_key_fallbacks
-        )
+        # NOTE: made once (key derivation is a hash per key): it signs on every request.
+        if self._signer is None:
+            settings = self.app.settings
+            self._signer = Signer(
+                _secret(self.app),
+                salt="oakling.auth.session",
+                fallbacks=settings.secret_key_fallbacks,
+            )
+        return self._signer
 
     # -- passwords -----------------------------------------------------------------------
 
@@ -246,13 +255,6 @@ def _secret(app: App) -> str:
 _DEBUG_KEY = secrets.token_urlsafe(40)
 
 
-def raise_twice(app: App) -> None:
-    """Refuse a second auth component in one app."""
-    from oakling.exceptions import ConfigurationError
-
-    raise ConfigurationError(f"{app!r} already includes an auth component; include one only")
-
-
 def auth_of(app: App) -> Auth:
     """The auth component included in ``app``.
 
@@ -285,11 +287,3 @@ def authenticate(request: Request, db: Session, login: str, password: str) -> An
 def update_session_auth_hash(request: Request, user: Any) -> None:
     """Keep this session logged in after ``user`` changed their password (others end)."""
     request.session[SESSION_HASH] = auth_of(request.app).session_hash(user)
-
-
-def since(moment: dt.datetime | None) -> float:
-    """Seconds since ``moment`` (aware or naive UTC); infinity for ``None``."""
-    if moment is None:
-        return float("inf")
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-    return (utcnow() - aware).total_seconds()
