@@ -358,3 +358,26 @@ def test_remember_me_decides_the_cookie_lifetime(make_app: AppFactory) -> None:
     client.cookies.clear()
     session_only = log_in(client)  # the box left unticked
     assert "max-age=" not in session_only.headers["set-cookie"].lower()
+
+
+def test_auth_is_included_once_and_request_user_needs_it() -> None:
+    from oakling import App
+    from oakling.auth import Auth
+    from oakling.exceptions import ConfigurationError
+    from oakling.testing import TestClient
+
+    app = App(debug=True)
+    app.include(Auth())
+    with pytest.raises(ConfigurationError, match="already includes an auth component"):
+        app.include(Auth(name="auth2", prefix="/auth2"))
+
+    bare = App(debug=True)
+
+    @bare.get("/who")
+    def who(request: Request) -> str:
+        return str(request.user)
+
+    with TestClient(bare) as client:
+        response = client.get("/who")
+    assert response.status_code == 500  # a configuration mistake, logged with its message
+    assert "request.user needs the auth component" in response.text  # debug page
